@@ -1,0 +1,694 @@
+//! Writing and reading the registry.
+//!
+//! Writes go through a [`Tx`]: a transaction that the importer fills batch by batch and then
+//! commits, or drops to leave the database exactly as it was. Every write is an upsert that
+//! touches a row only when a value differs, which makes a repeated import a no-op and lets it
+//! report what it changed. Reads stream rows in key order (bytewise, on both backends), so an
+//! export of the same registry is the same bytes everywhere.
+
+use crate::rows::{self, RowGet};
+use crate::{Backend, Inner, Store, StoreError, dispatch};
+use futures_util::TryStreamExt;
+use halve_domain::{
+    Assessment, AssessmentRound, EcoZoneSet, Household, MembershipEvent, Person, PersonFlag,
+    Village, WelfareCard,
+};
+use std::collections::{HashMap, HashSet};
+
+/// A value bound into a statement; the subset of types both backends encode the same way.
+#[derive(Clone, Debug)]
+enum Val {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Bool(bool),
+}
+
+fn text(s: impl Into<String>) -> Val {
+    Val::Text(Some(s.into()))
+}
+
+/// One upsertable table: its columns, of which the first `key` form the primary key.
+struct Table {
+    name: &'static str,
+    columns: &'static [&'static str],
+    key: usize,
+}
+
+const VILLAGE: Table = Table {
+    name: "village",
+    columns: &["code", "subdistrict", "name_th", "name_en"],
+    key: 1,
+};
+const HOUSEHOLD: Table = Table {
+    name: "household",
+    columns: &["house_code", "village", "address", "lat", "lon"],
+    key: 1,
+};
+const PERSON: Table = Table {
+    name: "person",
+    columns: &[
+        "person_code",
+        "house_code",
+        "citizen_id",
+        "first_name",
+        "last_name",
+        "sex",
+        "birth_date",
+        "relation",
+        "education",
+        "occupation",
+        "income_satang",
+        "disability",
+        "chronic_illness",
+        "bedridden",
+    ],
+    key: 1,
+};
+const FLAG: Table = Table {
+    name: "person_flag",
+    columns: &["person_code", "flag", "as_of", "source"],
+    key: 3,
+};
+const WELFARE: Table = Table {
+    name: "welfare_card",
+    columns: &["person_code", "as_of", "status", "source"],
+    key: 2,
+};
+const EVENT: Table = Table {
+    name: "membership_event",
+    columns: &["person_code", "kind", "event_date", "house_code", "note"],
+    key: 3,
+};
+const ROUND: Table = Table {
+    name: "assessment_round",
+    columns: &["year", "round_date", "label"],
+    key: 1,
+};
+const ASSESSMENT: Table = Table {
+    name: "assessment",
+    columns: &["round_year", "house_code", "assessed_on", "members", "vals"],
+    key: 2,
+};
+
+/// Most parameters one statement may carry: under SQLite's 32,766 and PostgreSQL's 65,535.
+const MAX_PARAMS: usize = 30_000;
+/// More rows per statement stop paying off and make the SQL text long.
+const MAX_ROWS_PER_STATEMENT: usize = 100;
+
+impl Table {
+    /// `INSERT … VALUES (…),(…) ON CONFLICT (key) DO UPDATE SET … WHERE <something differs>`.
+    ///
+    /// SQLite gets anonymous `?` parameters: the driver looks numbered ones up by name, one
+    /// linear scan per parameter, which made wide multi-row statements quadratic.
+    fn upsert_sql(&self, rows: usize, backend: Backend) -> String {
+        let n = self.columns.len();
+        let mut sql = format!(
+            "INSERT INTO {} ({}) VALUES ",
+            self.name,
+            self.columns.join(", ")
+        );
+        for r in 0..rows {
+            if r > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..n {
+                if c > 0 {
+                    sql.push(',');
+                }
+                match backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => sql.push_str(&format!("${}", r * n + c + 1)),
+                }
+            }
+            sql.push(')');
+        }
+        let key = self.columns[..self.key].join(", ");
+        let rest = &self.columns[self.key..];
+        if rest.is_empty() {
+            sql.push_str(&format!(" ON CONFLICT ({key}) DO NOTHING"));
+        } else {
+            let set: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+            let differs: Vec<String> = rest
+                .iter()
+                .map(|c| format!("{}.{c} IS DISTINCT FROM excluded.{c}", self.name))
+                .collect();
+            sql.push_str(&format!(
+                " ON CONFLICT ({key}) DO UPDATE SET {} WHERE {}",
+                set.join(", "),
+                differs.join(" OR ")
+            ));
+        }
+        sql
+    }
+}
+
+/// How many rows of each kind a store holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub villages: i64,
+    pub households: i64,
+    pub persons: i64,
+    pub flags: i64,
+    pub welfare_cards: i64,
+    pub events: i64,
+    pub rounds: i64,
+    pub assessments: i64,
+}
+
+/// One line of the audit log: who did what to which record, and when. `before` and `after`
+/// are JSON texts; the log is only ever appended to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// UTC time, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_key: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// An open write transaction. Dropping it without [`Tx::commit`] rolls everything back.
+pub struct Tx {
+    inner: TxInner,
+}
+
+enum TxInner {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Store {
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let inner = match &self.inner {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite(pool) => TxInner::Sqlite(pool.begin().await?),
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    pub async fn counts(&self) -> Result<Counts, StoreError> {
+        let mut n = [0i64; 8];
+        let tables = [
+            "village",
+            "household",
+            "person",
+            "person_flag",
+            "welfare_card",
+            "membership_event",
+            "assessment_round",
+            "assessment",
+        ];
+        for (slot, table) in n.iter_mut().zip(tables) {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            *slot = dispatch!(&self.inner, Inner, pool => {
+                let (c,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?;
+                c
+            });
+        }
+        Ok(Counts {
+            villages: n[0],
+            households: n[1],
+            persons: n[2],
+            flags: n[3],
+            welfare_cards: n[4],
+            events: n[5],
+            rounds: n[6],
+            assessments: n[7],
+        })
+    }
+
+    /// Streams every row of a query through `map` into `sink`, in the query's order.
+    async fn stream<T>(
+        &self,
+        sql: &str,
+        map: fn(&dyn RowGet) -> Result<T, StoreError>,
+        sink: &mut dyn FnMut(T) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql = self.dialect(sql);
+        dispatch!(&self.inner, Inner, pool => {
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                sink(map(&row)?)?;
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn for_each_village(
+        &self,
+        sink: &mut dyn FnMut(Village) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {} FROM village ORDER BY code{{{{C}}}}",
+            rows::VILLAGE_COLUMNS
+        );
+        self.stream(&sql, |r| rows::village_from_row(r), sink).await
+    }
+
+    pub async fn for_each_household(
+        &self,
+        sink: &mut dyn FnMut(Household) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {} FROM household ORDER BY house_code{{{{C}}}}",
+            rows::HOUSEHOLD_COLUMNS
+        );
+        self.stream(&sql, |r| rows::household_from_row(r), sink)
+            .await
+    }
+
+    pub async fn for_each_person(
+        &self,
+        sink: &mut dyn FnMut(Person) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {} FROM person ORDER BY person_code{{{{C}}}}",
+            rows::PERSON_COLUMNS
+        );
+        self.stream(&sql, |r| rows::person_from_row(r), sink).await
+    }
+
+    pub async fn for_each_flag(
+        &self,
+        sink: &mut dyn FnMut(PersonFlag) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {} FROM person_flag ORDER BY person_code{{{{C}}}}, flag{{{{C}}}}, as_of",
+            rows::FLAG_COLUMNS
+        );
+        self.stream(&sql, |r| rows::flag_from_row(r), sink).await
+    }
+
+    pub async fn for_each_welfare_card(
+        &self,
+        sink: &mut dyn FnMut(WelfareCard) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {} FROM welfare_card ORDER BY person_code{{{{C}}}}, as_of",
+            rows::WELFARE_COLUMNS
+        );
+        self.stream(&sql, |r| rows::welfare_from_row(r), sink).await
+    }
+
+    pub async fn for_each_event(
+        &self,
+        sink: &mut dyn FnMut(MembershipEvent) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {} FROM membership_event \
+             ORDER BY person_code{{{{C}}}}, event_date, kind{{{{C}}}}",
+            rows::EVENT_COLUMNS
+        );
+        self.stream(&sql, |r| rows::event_from_row(r), sink).await
+    }
+
+    pub async fn rounds(&self) -> Result<Vec<AssessmentRound>, StoreError> {
+        let mut out = Vec::new();
+        let sql = format!(
+            "SELECT {} FROM assessment_round ORDER BY year",
+            rows::ROUND_COLUMNS
+        );
+        self.stream(&sql, |r| rows::round_from_row(r), &mut |r| {
+            out.push(r);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Assessments by round, then house code.
+    pub async fn for_each_assessment(
+        &self,
+        sink: &mut dyn FnMut(Assessment) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {} FROM assessment ORDER BY round_year, house_code{{{{C}}}}",
+            rows::ASSESSMENT_COLUMNS
+        );
+        self.stream(&sql, |r| rows::assessment_from_row(r), sink)
+            .await
+    }
+
+    /// The audit log, oldest first.
+    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        dispatch!(&self.inner, Inner, pool => {
+            let rows: Vec<(String, String, String, String, String, Option<String>, Option<String>)> =
+                sqlx::query_as(
+                    "SELECT at, actor, action, entity, entity_key, before_value, after_value \
+                     FROM audit_log ORDER BY id",
+                )
+                .fetch_all(pool)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(at, actor, action, entity, entity_key, before, after)| AuditEntry {
+                    at,
+                    actor,
+                    action,
+                    entity,
+                    entity_key,
+                    before,
+                    after,
+                })
+                .collect())
+        })
+    }
+
+    /// Stores an eco-zone set unless one for the same province and date exists; returns
+    /// whether it was stored. Zone sets are versions: an existing one is never rewritten.
+    pub async fn add_ecozone_set(&self, set: &EcoZoneSet) -> Result<bool, StoreError> {
+        let province = set.province.to_string();
+        let valid_from = set.valid_from.to_iso_ce();
+        dispatch!(&self.inner, Inner, pool => {
+            let mut tx = pool.begin().await?;
+            let existing: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM ecozone_set WHERE province = $1 AND valid_from = $2",
+            )
+            .bind(&province)
+            .bind(&valid_from)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if existing.is_some() {
+                return Ok(false);
+            }
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO ecozone_set (province, valid_from, provisional, source) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(&province)
+            .bind(&valid_from)
+            .bind(set.provisional)
+            .bind(&set.source)
+            .fetch_one(&mut *tx)
+            .await?;
+            for zone in &set.zones {
+                sqlx::query("INSERT INTO ecozone (set_id, code, name_th, name_en) VALUES ($1, $2, $3, $4)")
+                    .bind(id)
+                    .bind(&zone.code)
+                    .bind(&zone.name_th)
+                    .bind(&zone.name_en)
+                    .execute(&mut *tx)
+                    .await?;
+                for area in zone.districts.iter().chain(&zone.subdistricts) {
+                    sqlx::query("INSERT INTO ecozone_area (set_id, area_code, zone_code) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(area.to_string())
+                        .bind(&zone.code)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// (province, valid_from as CE ISO date, zone count) of every stored eco-zone set.
+    pub async fn ecozone_sets(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        dispatch!(&self.inner, Inner, pool => {
+            Ok(sqlx::query_as(
+                "SELECT s.province, s.valid_from, COUNT(z.code) FROM ecozone_set s \
+                 LEFT JOIN ecozone z ON z.set_id = s.id \
+                 GROUP BY s.id, s.province, s.valid_from ORDER BY s.province, s.valid_from",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        dispatch!(self.inner, TxInner, tx => tx.commit().await?);
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        dispatch!(self.inner, TxInner, tx => tx.rollback().await?);
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Upserts `rows` into `table` in as few statements as the parameter limits allow;
+    /// returns how many rows were inserted or changed.
+    async fn upsert(&mut self, table: &Table, rows: Vec<Vec<Val>>) -> Result<u64, StoreError> {
+        let per_statement = (MAX_PARAMS / table.columns.len()).min(MAX_ROWS_PER_STATEMENT);
+        let backend = self.backend();
+        let mut written = 0;
+        let mut full_sql: Option<String> = None;
+        for chunk in rows.chunks(per_statement) {
+            let sql = if chunk.len() == per_statement {
+                full_sql
+                    .get_or_insert_with(|| table.upsert_sql(per_statement, backend))
+                    .clone()
+            } else {
+                table.upsert_sql(chunk.len(), backend)
+            };
+            written += dispatch!(&mut self.inner, TxInner, tx => {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for value in chunk.iter().flatten() {
+                    query = match value {
+                        Val::Text(v) => query.bind(v.clone()),
+                        Val::Int(v) => query.bind(*v),
+                        Val::Real(v) => query.bind(*v),
+                        Val::Bool(v) => query.bind(*v),
+                    };
+                }
+                query.execute(&mut **tx).await?.rows_affected()
+            });
+        }
+        Ok(written)
+    }
+
+    pub async fn upsert_villages(&mut self, rows: &[Village]) -> Result<u64, StoreError> {
+        let rows = rows
+            .iter()
+            .map(|v| {
+                vec![
+                    text(v.code.to_string()),
+                    text(v.code.parent().map(|p| p.to_string()).unwrap_or_default()),
+                    text(&v.name_th),
+                    Val::Text(v.name_en.clone()),
+                ]
+            })
+            .collect();
+        self.upsert(&VILLAGE, rows).await
+    }
+
+    pub async fn upsert_households(&mut self, rows: &[Household]) -> Result<u64, StoreError> {
+        let rows = rows
+            .iter()
+            .map(|h| {
+                vec![
+                    text(h.house_code.as_str()),
+                    text(h.village.to_string()),
+                    text(&h.address),
+                    Val::Real(h.location.map(|p| p.lat)),
+                    Val::Real(h.location.map(|p| p.lon)),
+                ]
+            })
+            .collect();
+        self.upsert(&HOUSEHOLD, rows).await
+    }
+
+    pub async fn upsert_persons(&mut self, rows: &[Person]) -> Result<u64, StoreError> {
+        let rows = rows
+            .iter()
+            .map(|p| {
+                vec![
+                    text(p.person_code.as_str()),
+                    text(p.household.as_str()),
+                    Val::Text(p.citizen_id.map(|c| c.as_digits())),
+                    text(&p.first_name),
+                    text(&p.last_name),
+                    text(p.sex.code()),
+                    Val::Text(p.birth_date.map(|d| d.to_iso_ce())),
+                    text(p.relation.code()),
+                    Val::Text(p.education.map(|e| e.code().to_owned())),
+                    Val::Text(p.occupation.clone()),
+                    Val::Int(p.income_year.map(|s| s.0)),
+                    Val::Bool(p.disability),
+                    Val::Bool(p.chronic_illness),
+                    Val::Bool(p.bedridden),
+                ]
+            })
+            .collect();
+        self.upsert(&PERSON, rows).await
+    }
+
+    pub async fn upsert_flags(&mut self, rows: &[PersonFlag]) -> Result<u64, StoreError> {
+        let rows = rows
+            .iter()
+            .map(|f| {
+                vec![
+                    text(f.person_code.as_str()),
+                    text(f.flag.code()),
+                    text(f.as_of.to_iso_ce()),
+                    text(&f.source),
+                ]
+            })
+            .collect();
+        self.upsert(&FLAG, rows).await
+    }
+
+    pub async fn upsert_welfare_cards(&mut self, rows: &[WelfareCard]) -> Result<u64, StoreError> {
+        let rows = rows
+            .iter()
+            .map(|w| {
+                vec![
+                    text(w.person_code.as_str()),
+                    text(w.as_of.to_iso_ce()),
+                    text(w.status.code()),
+                    text(&w.source),
+                ]
+            })
+            .collect();
+        self.upsert(&WELFARE, rows).await
+    }
+
+    pub async fn upsert_events(&mut self, rows: &[MembershipEvent]) -> Result<u64, StoreError> {
+        let rows = rows
+            .iter()
+            .map(|e| {
+                vec![
+                    text(e.person_code.as_str()),
+                    text(e.kind.code()),
+                    text(e.date.to_iso_ce()),
+                    text(e.household.as_str()),
+                    text(&e.note),
+                ]
+            })
+            .collect();
+        self.upsert(&EVENT, rows).await
+    }
+
+    pub async fn upsert_rounds(&mut self, rows: &[AssessmentRound]) -> Result<u64, StoreError> {
+        let rows = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Val::Int(Some(i64::from(r.year.be()))),
+                    text(r.date.to_iso_ce()),
+                    text(&r.label),
+                ]
+            })
+            .collect();
+        self.upsert(&ROUND, rows).await
+    }
+
+    pub async fn upsert_assessments(&mut self, rows: &[Assessment]) -> Result<u64, StoreError> {
+        let rows = rows
+            .iter()
+            .map(|a| {
+                vec![
+                    Val::Int(Some(i64::from(a.round.be()))),
+                    text(a.household.as_str()),
+                    text(a.assessed_on.to_iso_ce()),
+                    Val::Int(Some(i64::from(a.members))),
+                    text(rows::values_to_json(&a.values)),
+                ]
+            })
+            .collect();
+        self.upsert(&ASSESSMENT, rows).await
+    }
+
+    pub async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        dispatch!(&mut self.inner, TxInner, tx => {
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, entity, entity_key, before_value, after_value) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&entry.at)
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.entity)
+            .bind(&entry.entity_key)
+            .bind(&entry.before)
+            .bind(&entry.after)
+            .execute(&mut **tx)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Every value of one text column, for reference checks before a bulk write.
+    async fn column_set(&mut self, sql: &'static str) -> Result<HashSet<String>, StoreError> {
+        dispatch!(&mut self.inner, TxInner, tx => {
+            let mut out = HashSet::new();
+            let mut rows = sqlx::query_as::<_, (String,)>(sql).fetch(&mut **tx);
+            while let Some((v,)) = rows.try_next().await? {
+                out.insert(v);
+            }
+            Ok(out)
+        })
+    }
+
+    pub async fn village_codes(&mut self) -> Result<HashSet<String>, StoreError> {
+        self.column_set("SELECT code FROM village").await
+    }
+
+    pub async fn house_codes(&mut self) -> Result<HashSet<String>, StoreError> {
+        self.column_set("SELECT house_code FROM household").await
+    }
+
+    pub async fn round_years(&mut self) -> Result<HashSet<String>, StoreError> {
+        self.column_set("SELECT CAST(year AS TEXT) FROM assessment_round")
+            .await
+    }
+
+    /// Person code → (house code, citizen ID digits), for every stored person.
+    pub async fn person_index(
+        &mut self,
+    ) -> Result<HashMap<String, (String, Option<String>)>, StoreError> {
+        dispatch!(&mut self.inner, TxInner, tx => {
+            let mut out = HashMap::new();
+            let mut rows = sqlx::query_as::<_, (String, String, Option<String>)>(
+                "SELECT person_code, house_code, citizen_id FROM person",
+            )
+            .fetch(&mut **tx);
+            while let Some((person, house, cid)) = rows.try_next().await? {
+                out.insert(person, (house, cid));
+            }
+            Ok(out)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upsert_sql_numbers_parameters_and_updates_only_changed_rows() {
+        let sql = ROUND.upsert_sql(2, Backend::Postgres);
+        assert!(
+            ROUND
+                .upsert_sql(2, Backend::Sqlite)
+                .contains("VALUES (?,?,?),(?,?,?) ON")
+        );
+        assert_eq!(
+            sql,
+            "INSERT INTO assessment_round (year, round_date, label) VALUES ($1,$2,$3),($4,$5,$6) \
+             ON CONFLICT (year) DO UPDATE SET round_date = excluded.round_date, label = \
+             excluded.label WHERE assessment_round.round_date IS DISTINCT FROM \
+             excluded.round_date OR assessment_round.label IS DISTINCT FROM excluded.label"
+        );
+        assert!(FLAG.upsert_sql(1, Backend::Sqlite).ends_with("ON CONFLICT (person_code, flag, as_of) DO UPDATE SET source = excluded.source WHERE person_flag.source IS DISTINCT FROM excluded.source"));
+    }
+}
