@@ -370,8 +370,8 @@ impl<'r> FileImport<'r> {
                 });
                 let name_th = cells.req("name_th", |s| parse_text(s, 100));
                 let name_en = cells.opt("name_en", |s| parse_text(s, 100));
-                if let (Some(code), Some(name_th), Some(name_en)) = (code, name_th, name_en)
-                    && cells.ok(self.report)
+                if cells.ok(self.report)
+                    && let (Some(code), Some(name_th), Some(name_en)) = (code, name_th, name_en)
                     && self.first_time(code.to_string(), line, "village_code")
                 {
                     refs.villages.insert(code.to_string());
@@ -417,9 +417,9 @@ impl<'r> FileImport<'r> {
                         ),
                     ),
                 };
-                if let (Some(house_code), Some(village), Some(address), Some(location)) =
+                if cells.ok(self.report)
+                    && let (Some(house_code), Some(village), Some(address), Some(location)) =
                     (house_code, village, address, location)
-                    && cells.ok(self.report)
                     && self.first_time(house_code.to_string(), line, "house_code")
                 {
                     refs.houses.insert(house_code.to_string());
@@ -437,9 +437,9 @@ impl<'r> FileImport<'r> {
                 let flag = cells.req("flag", VulnerabilityFlag::parse);
                 let source = cells.req("source", |s| parse_text(s, 100));
                 let as_of = cells.req("as_of", BeDate::parse);
-                if let (Some(person_code), Some(flag), Some(source), Some(as_of)) =
+                if cells.ok(self.report)
+                    && let (Some(person_code), Some(flag), Some(source), Some(as_of)) =
                     (person_code, flag, source, as_of)
-                    && cells.ok(self.report)
                     && self.first_time(format!("{person_code}|{flag}|{as_of}"), line, "flag")
                 {
                     self.pending.flags.push(PersonFlag {
@@ -455,9 +455,9 @@ impl<'r> FileImport<'r> {
                 let status = cells.req("status", WelfareCardStatus::parse);
                 let source = cells.req("source", |s| parse_text(s, 100));
                 let as_of = cells.req("as_of", BeDate::parse);
-                if let (Some(person_code), Some(status), Some(source), Some(as_of)) =
+                if cells.ok(self.report)
+                    && let (Some(person_code), Some(status), Some(source), Some(as_of)) =
                     (person_code, status, source, as_of)
-                    && cells.ok(self.report)
                     && self.first_time(format!("{person_code}|{as_of}"), line, "as_of")
                 {
                     self.pending.welfare.push(WelfareCard {
@@ -474,9 +474,9 @@ impl<'r> FileImport<'r> {
                 let kind = cells.req("kind", MembershipKind::parse);
                 let date = cells.req("date", BeDate::parse);
                 let note = cells.opt("note", |s| parse_text(s, 500));
-                if let (Some(person_code), Some(household), Some(kind), Some(date), Some(note)) =
+                if cells.ok(self.report)
+                    && let (Some(person_code), Some(household), Some(kind), Some(date), Some(note)) =
                     (person_code, household, kind, date, note)
-                    && cells.ok(self.report)
                     && self.first_time(format!("{person_code}|{kind}|{date}"), line, "date")
                 {
                     self.pending.events.push(MembershipEvent {
@@ -492,8 +492,8 @@ impl<'r> FileImport<'r> {
                 let year = cells.req("year", BeYear::parse);
                 let date = cells.req("date", BeDate::parse);
                 let label = cells.req("label", |s| parse_text(s, 100));
-                if let (Some(year), Some(date), Some(label)) = (year, date, label)
-                    && cells.ok(self.report)
+                if cells.ok(self.report)
+                    && let (Some(year), Some(date), Some(label)) = (year, date, label)
                     && self.first_time(year.to_string(), line, "year")
                 {
                     refs.rounds.insert(year.to_string());
@@ -537,9 +537,9 @@ impl<'r> FileImport<'r> {
                         Err(e) => cells.errors.push((name.clone(), e)),
                     }
                 }
-                if let (Some(round), Some(household), Some(assessed_on), Some(members)) =
+                if cells.ok(self.report)
+                    && let (Some(round), Some(household), Some(assessed_on), Some(members)) =
                     (round, household, assessed_on, members)
-                    && cells.ok(self.report)
                     && self.first_time(format!("{round}|{household}"), line, "house_code")
                 {
                     self.pending.assessments.push(Assessment {
