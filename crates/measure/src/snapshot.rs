@@ -39,7 +39,8 @@ pub struct Cell {
     pub groups: Vec<u32>,
 }
 
-/// The rows one measure run scans. Immutable once built; what-if runs work on copies.
+/// The rows one measure run scans. Its layout is fixed once built; a unit's profile and
+/// weight can be patched in place ([`Snapshot::set_row`]); what-if runs work on copies.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub(crate) indicators: Vec<String>,
@@ -47,6 +48,9 @@ pub struct Snapshot {
     pub(crate) weight: Vec<f64>,
     /// For each stored row, its position in the input (as pushed to the builder).
     pub(crate) input_index: Vec<u32>,
+    /// The inverse: for each input position, its stored row (`u32::MAX` when dropped), so
+    /// that one unit can be patched in place.
+    pub(crate) position: Vec<u32>,
     pub(crate) cells: Vec<Cell>,
     pub(crate) years: Vec<Year>,
     pub(crate) by: Vec<GroupColumn>,
@@ -98,6 +102,36 @@ impl Snapshot {
     pub fn input_index(&self) -> &[u32] {
         &self.input_index
     }
+
+    /// The stored row of an input position, `None` when that unit was dropped as incomplete
+    /// or never given.
+    pub fn position_of(&self, input: usize) -> Option<usize> {
+        match self.position.get(input) {
+            Some(&p) if p != u32::MAX => Some(p as usize),
+            _ => None,
+        }
+    }
+
+    /// Replaces the deprivation profile and analysis weight of one stored unit, in place.
+    ///
+    /// This is how a live snapshot is kept current when a record changes without changing
+    /// its round or subgroups: the unit stays in its cell, so the layout holds. A unit that
+    /// was dropped as incomplete, or that moves to another cell, needs a rebuild instead.
+    pub fn set_row(&mut self, input: usize, bits: u32, weight: f64) -> Result<(), BuildError> {
+        let pos = self
+            .position_of(input)
+            .ok_or(BuildError::NotStored(input))?;
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(BuildError::BadWeight(weight));
+        }
+        let n = self.indicators.len();
+        if n < 32 && bits >> n != 0 {
+            return Err(BuildError::ExtraBits(bits, n));
+        }
+        self.bits[pos] = bits;
+        self.weight[pos] = weight;
+        Ok(())
+    }
 }
 
 /// Collects rows in any order and lays them out as a [`Snapshot`].
@@ -135,6 +169,8 @@ pub enum BuildError {
     ExtraBits(u32, usize),
     #[error("more than {} rows", u32::MAX)]
     TooManyRows,
+    #[error("unit {0} is not stored in the snapshot (dropped as incomplete, or never given)")]
+    NotStored(usize),
 }
 
 impl SnapshotBuilder {
@@ -314,6 +350,11 @@ impl SnapshotBuilder {
             input_index[pos] = self.input_index[row];
         }
 
+        let mut position = vec![u32::MAX; self.pushed];
+        for (pos, &input) in input_index.iter().enumerate() {
+            position[input as usize] = pos as u32;
+        }
+
         let mut dropped = self.dropped;
         dropped.sort_by(|a, b| {
             let va = years.iter().position(|y| y.label == a.0);
@@ -325,6 +366,7 @@ impl SnapshotBuilder {
             bits,
             weight,
             input_index,
+            position,
             cells,
             years,
             by,
@@ -387,6 +429,27 @@ mod tests {
         assert_eq!(s.rows_read(), 5);
         assert_eq!(s.rows_dropped(), 1);
         assert_eq!(s.dropped(), [("2010".to_string(), 1)]);
+        assert_eq!(s.position_of(0), Some(3));
+        assert_eq!(s.position_of(2), None);
+        assert_eq!(s.position_of(9), None);
+    }
+
+    #[test]
+    fn set_row_patches_one_unit_in_place() {
+        let mut b = SnapshotBuilder::new(vec!["a".into(), "b".into()], vec!["area".into()], false);
+        b.push(0b01, 1.0, None, &["10"]).unwrap();
+        b.push_dropped(None).unwrap();
+        b.push(0b10, 2.0, None, &["2"]).unwrap();
+        let mut s = b.build();
+        s.set_row(0, 0b11, 5.0).unwrap();
+        assert_eq!(s.bits(), [0b10, 0b11]);
+        assert_eq!(s.weights(), [2.0, 5.0]);
+        assert_eq!(s.set_row(1, 0, 1.0), Err(BuildError::NotStored(1)));
+        assert_eq!(s.set_row(2, 0b100, 1.0), Err(BuildError::ExtraBits(4, 2)));
+        assert!(matches!(
+            s.set_row(2, 0, f64::NAN),
+            Err(BuildError::BadWeight(_))
+        ));
     }
 
     #[test]
