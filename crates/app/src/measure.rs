@@ -130,6 +130,18 @@ pub fn age_band(birth: Option<BeDate>, on: BeDate) -> &'static str {
     }
 }
 
+/// The measurement profiles that ship with halve (`specs/`), by name: so that
+/// `--spec tpmap-5` works wherever halve runs.
+pub fn shipped_spec(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "tpmap-5" => include_str!("../../../specs/tpmap-5.toml"),
+        "global-mpi" => include_str!("../../../specs/global-mpi.toml"),
+        "ppaos-5-capitals" => include_str!("../../../specs/ppaos-5-capitals.toml"),
+        "council-5" => include_str!("../../../specs/council-5.toml"),
+        _ => return None,
+    })
+}
+
 /// What to measure besides the spec itself.
 #[derive(Clone, Debug, Default)]
 pub struct MeasureOptions {

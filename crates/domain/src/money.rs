@@ -77,7 +77,7 @@ impl Satang {
     pub fn to_plain(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let a = self.0.unsigned_abs();
-        if a % 100 == 0 {
+        if a.is_multiple_of(100) {
             format!("{sign}{}", a / 100)
         } else {
             format!("{sign}{}.{:02}", a / 100, a % 100)
@@ -93,7 +93,7 @@ impl fmt::Display for Satang {
         let digits = (a / 100).to_string();
         let mut grouped = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);

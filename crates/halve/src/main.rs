@@ -50,7 +50,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// วัดความยากจนหลายมิติจากไฟล์ CSV (Alkire–Foster measures of a plain CSV; no database)
+    /// วัดความยากจนหลายมิติ จากไฟล์ CSV หรือจากทะเบียน (Alkire–Foster measures of a plain CSV, or of the registry)
     Measure(measure_cmd::MeasureArgs),
     /// สร้างจังหวัดนครศรีธรรมราชจำลอง (build a deterministic synthetic Nakhon Si Thammarat)
     Demo {
@@ -80,7 +80,7 @@ async fn run(cli: Cli) -> Result<()> {
     let progress = progress::Bars::new();
     match cli.command {
         Command::Measure(args) => {
-            measure_cmd::run(&args, &mut std::io::stdout().lock())?;
+            measure_cmd::run(&args, &cli.database, &mut std::io::stdout().lock()).await?;
         }
         Command::Init => {
             let store = Store::connect(&cli.database).await?;
@@ -138,7 +138,7 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
         )
         .with_writer(std::io::stderr)
         .init();

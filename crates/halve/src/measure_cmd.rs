@@ -1,5 +1,5 @@
-//! `halve measure`: Alkire–Foster measures of a CSV file under a spec, printed as a table,
-//! CSV or JSON.
+//! `halve measure`: Alkire–Foster measures of a CSV file, or of the registry, under a spec,
+//! printed as a table, CSV or JSON.
 //!
 //! Thin on purpose: this module reads the two files and hands text and records to
 //! `halve_measure`, which owns parsing, estimation and formatting, so that the web app and
@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use halve_app::measure::{Grouping, MeasureOptions, RegistrySnapshot};
 use halve_measure::{Columns, Lang, Loader, Spec, parse_cutoffs, write_table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,10 +30,13 @@ pub enum LangArg {
 /// Compute multidimensional poverty (Alkire–Foster, as OPHI) for a data file.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MeasureArgs {
-    /// CSV file with one row per unit of identification (e.g. household).
+    /// CSV file with one row per unit of identification (e.g. household). Without it, the
+    /// registry in --database is measured (--by then takes province, district, subdistrict,
+    /// village, zone, sex, age or flag).
     #[arg(long, value_name = "FILE.csv")]
-    pub data: PathBuf,
-    /// Measurement spec (TOML): indicators, rules, weights, cutoffs.
+    pub data: Option<PathBuf>,
+    /// Measurement spec (TOML): indicators, rules, weights, cutoffs; or the name of a shipped
+    /// profile (tpmap-5, global-mpi, ppaos-5-capitals, council-5).
     #[arg(long, value_name = "SPEC.toml")]
     pub spec: PathBuf,
     /// Poverty cutoffs in percent, e.g. 20,33 or 100/3 (default: the spec's `k`).
@@ -57,10 +61,14 @@ pub struct MeasureArgs {
     pub lang: LangArg,
 }
 
-pub fn run(args: &MeasureArgs, out: &mut dyn std::io::Write) -> Result<()> {
+/// Measures a CSV file (`--data`) or, without one, the registry at `database`.
+pub async fn run(args: &MeasureArgs, database: &str, out: &mut dyn std::io::Write) -> Result<()> {
     let spec_name = args.spec.display().to_string();
-    let text = std::fs::read_to_string(&args.spec)
-        .with_context(|| format!("cannot read spec {spec_name}"))?;
+    let text = match halve_app::measure::shipped_spec(&spec_name) {
+        Some(text) if !args.spec.exists() => text.to_owned(),
+        _ => std::fs::read_to_string(&args.spec)
+            .with_context(|| format!("cannot read spec {spec_name}"))?,
+    };
     let spec = Spec::from_toml_str(&text, &spec_name)?;
     let cutoffs = args
         .k
@@ -72,11 +80,46 @@ pub fn run(args: &MeasureArgs, out: &mut dyn std::io::Write) -> Result<()> {
         bail!("--k: give at least one cutoff, e.g. --k 33");
     }
 
-    let data_name = args.data.display().to_string();
+    let result = match &args.data {
+        Some(data) => measure_csv(args, &spec, data, cutoffs)?,
+        None => {
+            if args.year.is_some() || args.weight.is_some() || args.members.is_some() {
+                bail!(
+                    "--year, --weight and --members name CSV columns: give --data, or leave \
+                     them out to measure the registry"
+                );
+            }
+            let store = halve_store::Store::connect(database).await?;
+            store.check_schema().await?;
+            let by = args
+                .by
+                .iter()
+                .map(|b| Grouping::parse(b))
+                .collect::<Result<Vec<_>, _>>()?;
+            let options = MeasureOptions {
+                cutoffs: cutoffs.clone(),
+                by,
+                zone_sets: Vec::new(),
+            };
+            let snapshot = RegistrySnapshot::build(&store, &spec, &options).await?;
+            store.close().await;
+            snapshot.run(cutoffs)?
+        }
+    };
+    write_result(args, &spec, &result, out)
+}
+
+fn measure_csv(
+    args: &MeasureArgs,
+    spec: &Spec,
+    data: &std::path::Path,
+    cutoffs: Option<Vec<halve_measure::Cutoff>>,
+) -> Result<halve_measure::Run> {
+    let data_name = data.display().to_string();
     let mut reader = csv::ReaderBuilder::new()
         // Field-count errors are reported by the loader, with the line.
         .flexible(true)
-        .from_path(&args.data)
+        .from_path(data)
         .with_context(|| format!("cannot read data {data_name}"))?;
     let header: Vec<String> = reader
         .headers()
@@ -91,7 +134,7 @@ pub fn run(args: &MeasureArgs, out: &mut dyn std::io::Write) -> Result<()> {
         weight: args.weight.clone(),
         members: args.members.clone(),
     };
-    let mut loader = Loader::new(&spec, &columns, &header_refs, &data_name)?;
+    let mut loader = Loader::new(spec, &columns, &header_refs, &data_name)?;
     let mut record = csv::StringRecord::new();
     loop {
         let more = reader.read_record(&mut record).with_context(|| {
@@ -106,7 +149,15 @@ pub fn run(args: &MeasureArgs, out: &mut dyn std::io::Write) -> Result<()> {
         loader.push(line, &fields)?;
     }
     let snapshot = loader.finish();
-    let result = halve_measure::run(&spec, &snapshot, cutoffs)?;
+    Ok(halve_measure::run(spec, &snapshot, cutoffs)?)
+}
+
+fn write_result(
+    args: &MeasureArgs,
+    spec: &Spec,
+    result: &halve_measure::Run,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
 
     let written = match args.format {
         Format::Json => writeln!(out, "{}", result.report.to_json()),
@@ -116,7 +167,7 @@ pub fn run(args: &MeasureArgs, out: &mut dyn std::io::Write) -> Result<()> {
                 LangArg::Th => Lang::Th,
                 LangArg::En => Lang::En,
             };
-            write_table(&spec, &result.report, &result.estimates, lang, out)
+            write_table(spec, &result.report, &result.estimates, lang, out)
         }
     };
     match written {

@@ -29,10 +29,10 @@ impl halve_app::Progress for Bars {
             ),
         };
         bar.set_message(label.to_owned());
-        if let Ok(mut current) = self.current.lock() {
-            if let Some(old) = current.replace(bar) {
-                old.finish_and_clear();
-            }
+        if let Ok(mut current) = self.current.lock()
+            && let Some(old) = current.replace(bar)
+        {
+            old.finish_and_clear();
         }
     }
 
