@@ -309,16 +309,6 @@ fn invalid(e: impl std::fmt::Display) -> AppError {
     AppError::Invalid(e.to_string())
 }
 
-/// A round's date as a fractional year: the year plus the share of it already gone.
-fn fractional_year(date: BeDate) -> Result<f64, AppError> {
-    let start = BeDate::new(date.year(), 1, 1).map_err(invalid)?;
-    let next =
-        BeDate::new(BeYear::new(date.year().be() + 1).map_err(invalid)?, 1, 1).map_err(invalid)?;
-    let gone = (date.ordinal() - start.ordinal()) as f64;
-    let len = (next.ordinal() - start.ordinal()) as f64;
-    Ok(f64::from(date.year().be()) + gone / len)
-}
-
 impl RegistrySnapshot {
     /// Reads rounds, households, persons, flags and assessments from `store` and lays them
     /// out under `spec`. Refuses a spec that reads a column no assessment carries, since
@@ -352,7 +342,9 @@ impl RegistrySnapshot {
             rounds.push(RoundInfo {
                 year: r.year,
                 date: r.date,
-                value: fractional_year(r.date)?,
+                // Rounds are named and compared by their Buddhist Era year, the unit in which
+                // the council's target is set; annualised changes count whole years.
+                value: f64::from(r.year.be()),
                 label: r.year.be().to_string(),
                 zone_set,
             });

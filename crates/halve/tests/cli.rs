@@ -129,3 +129,30 @@ fn measure_reads_a_plain_csv_with_the_minimal_spec() {
     assert_eq!(h["value"].as_f64().unwrap(), 0.5);
     assert_eq!(json["spec"], "syn");
 }
+
+#[test]
+fn measure_reads_the_registry_with_a_shipped_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = halve(d, &["demo", "--households", "150", "--no-serve"]);
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let o = halve(
+        d,
+        &[
+            "measure", "--spec", "tpmap-5", "--by", "district", "--format", "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["spec"], "tpmap-5");
+    let results = json["results"].as_array().unwrap();
+    let mut years: Vec<f64> = results.iter().filter_map(|r| r["year"].as_f64()).collect();
+    years.dedup();
+    assert_eq!(years, [2566.0, 2567.0, 2568.0]);
+    assert!(
+        results
+            .iter()
+            .any(|r| r["by"] == "district" && r["group"] == "8001")
+    );
+    assert!(!json["changes"].as_array().unwrap().is_empty());
+}
