@@ -3,11 +3,11 @@
 //! available backend with a fresh database.
 
 use halve_app::AppError;
+use halve_app::NoProgress;
 use halve_app::clock::FixedClock;
 use halve_app::demo::{DemoOptions, build_demo};
 use halve_app::export::export_all;
 use halve_app::import::{ImportSummary, import_paths, import_tables};
-use halve_app::NoProgress;
 use halve_io::{OpenOptions, TableReader};
 use halve_store::Store;
 use halve_store::testing::TestDb;
@@ -63,12 +63,19 @@ async fn check_rejected(
     persons: i64,
 ) {
     let err = result.expect_err("the import must be refused");
-    assert!(matches!(err, AppError::Rejected(_) | AppError::Read(_)), "{err:?}");
+    assert!(
+        matches!(err, AppError::Rejected(_) | AppError::Read(_)),
+        "{err:?}"
+    );
     let text = err.to_string();
     for needle in expect {
         assert!(text.contains(needle), "{needle:?} not in:\n{text}");
     }
-    assert_eq!(store.counts().await.unwrap().persons, persons, "nothing is written");
+    assert_eq!(
+        store.counts().await.unwrap().persons,
+        persons,
+        "nothing is written"
+    );
 }
 
 #[tokio::test]
@@ -83,7 +90,10 @@ async fn a_good_file_imports_and_a_second_import_changes_nothing() {
         assert_eq!((again.files[0].rows, again.files[0].written), (1, 0));
         assert_eq!(db.store.counts().await.unwrap().persons, 1);
         let log = db.store.audit_log().await.unwrap();
-        assert!(log.iter().any(|e| e.action == "import" && e.entity == "persons"));
+        assert!(
+            log.iter()
+                .any(|e| e.action == "import" && e.entity == "persons")
+        );
     }
 }
 
@@ -93,9 +103,22 @@ async fn a_wrong_check_digit_is_reported_with_line_and_column_and_nothing_is_wri
         let dir = tempfile::tempdir().unwrap();
         base(&db.store, dir.path()).await;
         let bad = GOOD_PERSON.replace("1101700230708", "1101700230707");
-        let p = write(dir.path(), "persons.csv", persons(&[&GOOD_PERSON.replace("P1", "P0").replace("1101700230708", ""), &bad]));
+        let p = write(
+            dir.path(),
+            "persons.csv",
+            persons(&[
+                &GOOD_PERSON.replace("P1", "P0").replace("1101700230708", ""),
+                &bad,
+            ]),
+        );
         let result = import(&db.store, &[p]).await;
-        check_rejected(&db.store, result, &["persons.csv:3", "citizen_id", "check digit"], 0).await;
+        check_rejected(
+            &db.store,
+            result,
+            &["persons.csv:3", "citizen_id", "check digit"],
+            0,
+        )
+        .await;
     }
 }
 
@@ -106,8 +129,14 @@ async fn every_bad_row_is_reported_not_only_the_first() {
         base(&db.store, dir.path()).await;
         let rows = [
             GOOD_PERSON.replace("female", "x"),
-            GOOD_PERSON.replace("P1", "P2").replace("1101700230708", "").replace("36000", "lots"),
-            GOOD_PERSON.replace("P1", "P3").replace("1101700230708", "").replace(",H1,", ",H9,"),
+            GOOD_PERSON
+                .replace("P1", "P2")
+                .replace("1101700230708", "")
+                .replace("36000", "lots"),
+            GOOD_PERSON
+                .replace("P1", "P3")
+                .replace("1101700230708", "")
+                .replace(",H1,", ",H9,"),
         ];
         let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
         let p = write(dir.path(), "persons.csv", persons(&rows));
@@ -131,7 +160,11 @@ async fn every_bad_row_is_reported_not_only_the_first() {
 async fn an_unknown_area_code_is_refused() {
     for db in TestDb::all().await {
         let dir = tempfile::tempdir().unwrap();
-        let v = write(dir.path(), "villages.csv", "village_code,name_th\n80999901,บ้านไม่มี\n");
+        let v = write(
+            dir.path(),
+            "villages.csv",
+            "village_code,name_th\n80999901,บ้านไม่มี\n",
+        );
         let result = import(&db.store, &[v]).await;
         let err = result.unwrap_err().to_string();
         assert!(err.contains("villages.csv:2: village_code"), "{err}");
@@ -139,9 +172,16 @@ async fn an_unknown_area_code_is_refused() {
         assert_eq!(db.store.counts().await.unwrap().villages, 0);
         // A real subdistrict but a village nobody imported: the household is refused.
         base(&db.store, dir.path()).await;
-        let h = write(dir.path(), "h.csv", "house_code,village_code,address\nH3,80010109,x\n");
+        let h = write(
+            dir.path(),
+            "h.csv",
+            "house_code,village_code,address\nH3,80010109,x\n",
+        );
         let err = import(&db.store, &[h]).await.unwrap_err().to_string();
-        assert!(err.contains("h.csv:2: village_code") && err.contains("import villages.csv first"), "{err}");
+        assert!(
+            err.contains("h.csv:2: village_code") && err.contains("import villages.csv first"),
+            "{err}"
+        );
         assert_eq!(db.store.counts().await.unwrap().households, 2);
     }
 }
@@ -157,8 +197,13 @@ async fn a_ce_year_where_be_is_expected_is_refused() {
             persons(&[&GOOD_PERSON.replace("2510-05-01", "1967-05-01")]),
         );
         let result = import(&db.store, &[p]).await;
-        check_rejected(&db.store, result, &["persons.csv:2: birth_date", "Common Era", "2510"], 0)
-            .await;
+        check_rejected(
+            &db.store,
+            result,
+            &["persons.csv:2: birth_date", "Common Era", "2510"],
+            0,
+        )
+        .await;
     }
 }
 
@@ -171,15 +216,26 @@ async fn the_same_citizen_id_in_two_households_is_refused() {
         let twin = GOOD_PERSON.replace("P1,H1", "P2,H2");
         let p = write(dir.path(), "persons.csv", persons(&[GOOD_PERSON, &twin]));
         let result = import(&db.store, &[p]).await;
-        check_rejected(&db.store, result, &["persons.csv:3: citizen_id", "line 2"], 0).await;
+        check_rejected(
+            &db.store,
+            result,
+            &["persons.csv:3: citizen_id", "line 2"],
+            0,
+        )
+        .await;
         // …and against the registry.
         let p1 = write(dir.path(), "p1.csv", persons(&[GOOD_PERSON]));
         import(&db.store, &[p1]).await.unwrap();
         let p2 = write(dir.path(), "p2.csv", persons(&[&twin]));
         let result = import(&db.store, &[p2]).await;
         check_rejected(&db.store, result, &["p2.csv:2: citizen_id", "person P1"], 1).await;
-        let err = import(&db.store, &[dir.path().join("p2.csv")]).await.unwrap_err();
-        assert!(!err.to_string().contains("1101700230708"), "no citizen ID in messages");
+        let err = import(&db.store, &[dir.path().join("p2.csv")])
+            .await
+            .unwrap_err();
+        assert!(
+            !err.to_string().contains("1101700230708"),
+            "no citizen ID in messages"
+        );
     }
 }
 
@@ -188,7 +244,11 @@ async fn missing_required_columns_are_all_named() {
     for db in TestDb::all().await {
         let dir = tempfile::tempdir().unwrap();
         base(&db.store, dir.path()).await;
-        let p = write(dir.path(), "persons.csv", "person_code,house_code,first_name\nP1,H1,สมศรี\n");
+        let p = write(
+            dir.path(),
+            "persons.csv",
+            "person_code,house_code,first_name\nP1,H1,สมศรี\n",
+        );
         let result = import(&db.store, &[p]).await;
         check_rejected(&db.store, result, &["last_name", "sex", "relation"], 0).await;
     }
@@ -200,7 +260,10 @@ async fn a_file_of_no_known_kind_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "x.csv", "foo,bar\n1,2\n");
         let err = import(&db.store, &[p]).await.unwrap_err().to_string();
-        assert!(err.contains("cannot tell what records this file holds"), "{err}");
+        assert!(
+            err.contains("cannot tell what records this file holds"),
+            "{err}"
+        );
     }
 }
 
@@ -274,12 +337,17 @@ async fn a_huge_garbage_file_is_refused_early_reading_almost_none_of_it() {
         };
         let opened = TableReader::from_csv_reader("garbage.csv", garbage, &OpenOptions::new());
         let result = match opened {
-            Ok(table) => import_tables(&db.store, vec![(table, None)], "test", &CLOCK, &NoProgress).await,
+            Ok(table) => {
+                import_tables(&db.store, vec![(table, None)], "test", &CLOCK, &NoProgress).await
+            }
             Err(e) => Err(AppError::Read(e)),
         };
         assert!(result.is_err());
         let consumed = read.load(Ordering::Relaxed);
-        assert!(consumed < 4 << 20, "read {consumed} bytes of 4 GiB before refusing");
+        assert!(
+            consumed < 4 << 20,
+            "read {consumed} bytes of 4 GiB before refusing"
+        );
         assert_eq!(db.store.counts().await.unwrap().villages, 0);
     }
 }
@@ -296,7 +364,11 @@ async fn a_huge_file_of_bad_rows_stops_at_the_error_cap() {
         }
         let v = write(dir.path(), "villages.csv", text);
         let err = import(&db.store, &[v]).await.unwrap_err().to_string();
-        assert!(err.contains("too many errors"), "{}", &err[err.len().saturating_sub(300)..]);
+        assert!(
+            err.contains("too many errors"),
+            "{}",
+            &err[err.len().saturating_sub(300)..]
+        );
         assert!(err.lines().count() < 150);
         assert_eq!(db.store.counts().await.unwrap().villages, 1);
     }
@@ -307,7 +379,11 @@ async fn xlsx_files_import_like_csv() {
     for db in TestDb::all().await {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("villages.xlsx");
-        let rows = vec![vec!["80010101".to_owned(), "บ้านท่าวัง".to_owned(), "Ban Tha Wang".to_owned()]];
+        let rows = vec![vec![
+            "80010101".to_owned(),
+            "บ้านท่าวัง".to_owned(),
+            "Ban Tha Wang".to_owned(),
+        ]];
         halve_io::write_xlsx(
             &path,
             &[halve_io::XlsxSheet {
@@ -323,7 +399,9 @@ async fn xlsx_files_import_like_csv() {
 }
 
 async fn export_bytes(store: &Store, dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let summary = export_all(store, dir, "test", &CLOCK, &NoProgress).await.unwrap();
+    let summary = export_all(store, dir, "test", &CLOCK, &NoProgress)
+        .await
+        .unwrap();
     summary
         .files
         .iter()
@@ -340,9 +418,16 @@ async fn export_bytes(store: &Store, dir: &Path) -> Vec<(String, Vec<u8>)> {
 async fn export_then_import_into_the_other_backend_gives_the_same_registry() {
     let dbs = TestDb::all().await;
     let source = &dbs[0];
-    build_demo(&source.store, &DemoOptions { households: 150, seed: 7 }, &NoProgress)
-        .await
-        .unwrap();
+    build_demo(
+        &source.store,
+        &DemoOptions {
+            households: 150,
+            seed: 7,
+        },
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let first = export_bytes(&source.store, &dir.path().join("a")).await;
     assert_eq!(first.len(), 8);
@@ -352,12 +437,21 @@ async fn export_then_import_into_the_other_backend_gives_the_same_registry() {
     let mut targets: Vec<&TestDb> = dbs.iter().skip(1).collect();
     targets.push(&fresh_sqlite);
     for target in targets {
-        import(&target.store, &[dir.path().join("a")]).await.unwrap();
+        import(&target.store, &[dir.path().join("a")])
+            .await
+            .unwrap();
         let again = export_bytes(&target.store, &dir.path().join("b")).await;
         for ((name_a, a), (name_b, b)) in first.iter().zip(&again) {
             assert_eq!(name_a, name_b);
-            assert!(a == b, "{name_a} differs after a round trip through {:?}", target.store.backend());
+            assert!(
+                a == b,
+                "{name_a} differs after a round trip through {:?}",
+                target.store.backend()
+            );
         }
-        assert_eq!(source.store.counts().await.unwrap(), target.store.counts().await.unwrap());
+        assert_eq!(
+            source.store.counts().await.unwrap(),
+            target.store.counts().await.unwrap()
+        );
     }
 }

@@ -158,7 +158,6 @@ fn write_result(
     result: &halve_measure::Run,
     out: &mut dyn std::io::Write,
 ) -> Result<()> {
-
     let written = match args.format {
         Format::Json => writeln!(out, "{}", result.report.to_json()),
         Format::Csv => result.report.write_csv(out),
