@@ -100,12 +100,27 @@ fn open(path: &Path) -> Result<(TableReader, Option<u64>), AppError> {
     let reader = TableReader::open_with(path, &OpenOptions::new())?;
     // A line count is a cheap, good-enough total for the progress bar of a CSV file.
     let lines = match path.extension().and_then(|e| e.to_str()) {
-        Some("csv" | "tsv" | "txt") => std::fs::read(path)
-            .ok()
-            .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u64),
+        Some("csv" | "tsv" | "txt") => count_lines(path).ok(),
         _ => None,
     };
     Ok((reader, lines))
+}
+
+/// Line breaks in a file, read in blocks: a file of gigabytes is not held in memory.
+fn count_lines(path: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut lines = 0;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => return Ok(lines),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        lines += buf[..n].iter().filter(|&&c| c == b'\n').count() as u64;
+    }
 }
 
 /// Imports already-opened tables (files or uploads) in one transaction. Each table's kind is
@@ -142,59 +157,53 @@ pub async fn import_tables(
     kinded.sort_by_key(|(kind, _, _)| *kind);
 
     let mut tx = store.begin().await?;
-    let mut refs = Refs::load(&mut tx).await?;
+    let refs = Refs::load(&mut tx).await?;
+
+    // Reading and checking rows (CPU) and writing them (the database) overlap: a blocking
+    // thread parses every file in order, against reference sets it alone updates, and sends
+    // batches of valid rows over a bounded channel to this task, which writes them as they
+    // come. The channel's bound keeps memory flat; the thread stops sending once any row has
+    // failed, just as a single loop would stop writing.
+    let (events, mut received) = tokio::sync::mpsc::channel(CHANNEL);
+    let parser = tokio::task::spawn_blocking(move || parse_files(kinded, refs, &events));
+    let mut written: Vec<u64> = Vec::new();
+    while let Some(event) = received.recv().await {
+        match event {
+            Event::Start(file, lines) => {
+                progress.start(&file, lines);
+                written.push(0);
+            }
+            Event::Advance(n) => progress.advance(n),
+            Event::Finish => progress.finish(),
+            Event::Rows(batch) => {
+                let file = written
+                    .last_mut()
+                    .expect("rows come after their file starts");
+                *file += batch.write(&mut tx).await?;
+            }
+        }
+    }
+    let parsed = match parser.await {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(Stopped)) => unreachable!("the receiver was kept until the parser finished"),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => return Err(AppError::Invalid(format!("import interrupted: {e}"))),
+    };
+
     let mut summary = ImportSummary::default();
-    let mut failed = false;
-    for (kind, mut table, lines) in kinded {
-        let mut report = table.new_report();
-        progress.start(table.file(), lines);
-        let missing = table.header().require(kind.required());
-        let (rows, written) = match missing {
-            Err(e) => {
-                report.push_read_error(&e);
-                (0, 0)
-            }
-            Ok(_) => {
-                let mut file = FileImport::new(kind, table.header(), &mut report)?;
-                let mut rows = 0;
-                loop {
-                    let record = match table.next_record(file.report) {
-                        Ok(Some(r)) => r,
-                        Ok(None) => break,
-                        Err(e) => {
-                            file.report.push_read_error(&e);
-                            break;
-                        }
-                    };
-                    rows += 1;
-                    file.row(&record, &mut refs);
-                    if rows % 1024 == 0 {
-                        progress.advance(1024);
-                    }
-                    if !failed && file.report.is_empty() && file.pending() >= BATCH {
-                        file.flush(&mut tx).await?;
-                    }
-                }
-                if !failed && file.report.is_empty() {
-                    file.flush(&mut tx).await?;
-                }
-                (rows, file.written)
-            }
-        };
-        progress.finish();
-        if report.is_empty() {
+    for (parsed, written) in parsed.into_iter().zip(written) {
+        if parsed.report.is_empty() {
             summary.files.push(FileSummary {
-                file: table.file().to_owned(),
-                kind,
-                rows,
+                file: parsed.file,
+                kind: parsed.kind,
+                rows: parsed.rows,
                 written,
             });
         } else {
-            failed = true;
-            reports.push(report);
+            reports.push(parsed.report);
         }
     }
-    if failed {
+    if !reports.is_empty() {
         tx.rollback().await?;
         return Err(AppError::Rejected(reports));
     }
@@ -215,35 +224,132 @@ pub async fn import_tables(
     Ok(summary)
 }
 
+/// Messages from the parsing thread to the writer, in file order.
+enum Event {
+    /// A file begins: its name and, if known, its line count.
+    Start(String, Option<u64>),
+    Advance(u64),
+    Finish,
+    /// Valid rows to write, sent only while no row anywhere has failed.
+    Rows(Pending),
+}
+
+/// Messages the channel holds; with progress messages in between, at most a couple of
+/// batches wait while one is written.
+const CHANNEL: usize = 16;
+
+/// The writer is gone (it failed); parsing stops.
+#[derive(Debug)]
+struct Stopped;
+
+fn send(events: &tokio::sync::mpsc::Sender<Event>, event: Event) -> Result<(), Stopped> {
+    events.blocking_send(event).map_err(|_| Stopped)
+}
+
+/// What parsing one file found.
+struct Parsed {
+    file: String,
+    kind: Kind,
+    rows: u64,
+    report: ErrorReport,
+}
+
+/// Reads and checks every file in order, sending batches of valid rows to the writer.
+fn parse_files(
+    kinded: Vec<(Kind, TableReader, Option<u64>)>,
+    mut refs: Refs,
+    events: &tokio::sync::mpsc::Sender<Event>,
+) -> Result<Vec<Parsed>, Stopped> {
+    let mut out = Vec::with_capacity(kinded.len());
+    let mut failed = false;
+    for (kind, mut table, lines) in kinded {
+        let mut report = table.new_report();
+        send(events, Event::Start(table.file().to_owned(), lines))?;
+        let missing = table.header().require(kind.required());
+        let rows = match missing {
+            Err(e) => {
+                report.push_read_error(&e);
+                0
+            }
+            Ok(_) => {
+                let mut file = FileImport::new(kind, table.header(), &mut report);
+                let mut rows = 0;
+                let mut record = Record {
+                    line: 0,
+                    fields: Vec::new(),
+                };
+                loop {
+                    match table.next_record_into(file.report, &mut record) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => {
+                            file.report.push_read_error(&e);
+                            break;
+                        }
+                    }
+                    rows += 1;
+                    file.row(&record, &mut refs);
+                    if rows % 1024 == 0 {
+                        send(events, Event::Advance(1024))?;
+                    }
+                    if !failed && file.report.is_empty() && file.pending() >= BATCH {
+                        send(events, Event::Rows(std::mem::take(&mut file.pending)))?;
+                    }
+                }
+                if !failed && file.report.is_empty() && file.pending() > 0 {
+                    send(events, Event::Rows(std::mem::take(&mut file.pending)))?;
+                }
+                rows
+            }
+        };
+        send(events, Event::Finish)?;
+        failed |= !report.is_empty();
+        out.push(Parsed {
+            file: table.file().to_owned(),
+            kind,
+            rows,
+            report,
+        });
+    }
+    Ok(out)
+}
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
 /// What the registry already holds, plus what this import has added so far: the keys that
 /// rows may refer to.
 struct Refs {
-    villages: HashSet<String>,
-    houses: HashSet<String>,
-    /// Person code → citizen ID digits.
-    persons: HashMap<String, Option<String>>,
-    /// Citizen ID digits → person code: one person per ID.
-    citizen_owner: HashMap<String, String>,
-    rounds: HashSet<String>,
+    villages: FastSet<String>,
+    houses: FastSet<String>,
+    /// Person code → citizen ID.
+    persons: FastMap<String, Option<CitizenId>>,
+    /// Citizen ID → person code: one person per ID.
+    citizen_owner: FastMap<CitizenId, String>,
+    rounds: FastSet<String>,
 }
 
 impl Refs {
     async fn load(tx: &mut Tx) -> Result<Refs, AppError> {
-        let index = tx.person_index().await?;
-        let mut persons = HashMap::with_capacity(index.len());
-        let mut citizen_owner = HashMap::with_capacity(index.len());
-        for (person, (_, cid)) in index {
-            if let Some(cid) = &cid {
-                citizen_owner.insert(cid.clone(), person.clone());
+        let mut persons = FastMap::default();
+        let mut citizen_owner = FastMap::default();
+        tx.for_each_person_citizen_id(&mut |person, cid| {
+            // Stored IDs were checked when written; one that no longer parses can match no
+            // ID being imported, so it has no owner to defend.
+            let cid = cid.and_then(|c| CitizenId::parse(&c).ok());
+            if let Some(cid) = cid {
+                citizen_owner.insert(cid, person.clone());
             }
             persons.insert(person, cid);
-        }
+        })
+        .await?;
+        let fast = |set: HashSet<String>| set.into_iter().collect::<FastSet<String>>();
         Ok(Refs {
-            villages: tx.village_codes().await?,
-            houses: tx.house_codes().await?,
+            villages: fast(tx.village_codes().await?),
+            houses: fast(tx.house_codes().await?),
             persons,
             citizen_owner,
-            rounds: tx.round_years().await?,
+            rounds: fast(tx.round_years().await?),
         })
     }
 }
@@ -261,26 +367,39 @@ struct Pending {
     assessments: Vec<Assessment>,
 }
 
+impl Pending {
+    /// Writes the rows; returns how many were inserted or changed.
+    async fn write(self, tx: &mut Tx) -> Result<u64, AppError> {
+        Ok(tx.upsert_villages(&self.villages).await?
+            + tx.upsert_households(&self.households).await?
+            + tx.upsert_persons(&self.persons).await?
+            + tx.upsert_flags(&self.flags).await?
+            + tx.upsert_welfare_cards(&self.welfare).await?
+            + tx.upsert_events(&self.events).await?
+            + tx.upsert_rounds(&self.rounds).await?
+            + tx.upsert_assessments(&self.assessments).await?)
+    }
+}
+
 struct FileImport<'r> {
     kind: Kind,
     report: &'r mut ErrorReport,
-    columns: Rc<HashMap<&'static str, usize>>,
+    /// Column name → its index in the record, for the columns this file has.
+    columns: Rc<[(&'static str, usize)]>,
     /// Assessment indicator columns: (index, indicator name).
     indicators: Vec<(usize, String)>,
     /// Key of each row seen in this file → its line, to catch duplicates.
-    seen: HashMap<String, u64>,
+    seen: FastMap<String, u64>,
     pending: Pending,
-    written: u64,
 }
 
 impl<'r> FileImport<'r> {
-    fn new(kind: Kind, header: &Header, report: &'r mut ErrorReport) -> Result<Self, AppError> {
-        let columns = Rc::new(
-            kind.columns()
-                .iter()
-                .filter_map(|&c| header.index(c).map(|i| (c, i)))
-                .collect(),
-        );
+    fn new(kind: Kind, header: &Header, report: &'r mut ErrorReport) -> Self {
+        let columns = kind
+            .columns()
+            .iter()
+            .filter_map(|&c| header.index(c).map(|i| (c, i)))
+            .collect();
         let mut indicators = Vec::new();
         if kind == Kind::Assessments {
             for (i, name) in header.names().iter().enumerate() {
@@ -295,15 +414,14 @@ impl<'r> FileImport<'r> {
                 }
             }
         }
-        Ok(FileImport {
+        FileImport {
             kind,
             report,
             columns,
             indicators,
-            seen: HashMap::new(),
+            seen: FastMap::default(),
             pending: Pending::default(),
-            written: 0,
-        })
+        }
     }
 
     fn pending(&self) -> usize {
@@ -318,19 +436,6 @@ impl<'r> FileImport<'r> {
             + p.assessments.len()
     }
 
-    async fn flush(&mut self, tx: &mut Tx) -> Result<(), AppError> {
-        let p = std::mem::take(&mut self.pending);
-        self.written += tx.upsert_villages(&p.villages).await?
-            + tx.upsert_households(&p.households).await?
-            + tx.upsert_persons(&p.persons).await?
-            + tx.upsert_flags(&p.flags).await?
-            + tx.upsert_welfare_cards(&p.welfare).await?
-            + tx.upsert_events(&p.events).await?
-            + tx.upsert_rounds(&p.rounds).await?
-            + tx.upsert_assessments(&p.assessments).await?;
-        Ok(())
-    }
-
     /// Marks `key` as seen on `line`; reports a duplicate if it was seen before.
     fn first_time(&mut self, key: String, line: u64, column: &str) -> bool {
         if let Some(first) = self.seen.get(&key) {
@@ -338,8 +443,8 @@ impl<'r> FileImport<'r> {
             self.report.push(
                 line,
                 Some(column),
-                &format!("ซ้ำกับแถวที่ {first} ในไฟล์เดียวกัน"),
-                &format!("the same record as line {first} of this file"),
+                format!("ซ้ำกับแถวที่ {first} ในไฟล์เดียวกัน"),
+                format!("the same record as line {first} of this file"),
             );
             return false;
         }
@@ -419,7 +524,7 @@ impl<'r> FileImport<'r> {
                 };
                 if cells.ok(self.report)
                     && let (Some(house_code), Some(village), Some(address), Some(location)) =
-                    (house_code, village, address, location)
+                        (house_code, village, address, location)
                     && self.first_time(house_code.to_string(), line, "house_code")
                 {
                     refs.houses.insert(house_code.to_string());
@@ -439,7 +544,7 @@ impl<'r> FileImport<'r> {
                 let as_of = cells.req("as_of", BeDate::parse);
                 if cells.ok(self.report)
                     && let (Some(person_code), Some(flag), Some(source), Some(as_of)) =
-                    (person_code, flag, source, as_of)
+                        (person_code, flag, source, as_of)
                     && self.first_time(format!("{person_code}|{flag}|{as_of}"), line, "flag")
                 {
                     self.pending.flags.push(PersonFlag {
@@ -457,7 +562,7 @@ impl<'r> FileImport<'r> {
                 let as_of = cells.req("as_of", BeDate::parse);
                 if cells.ok(self.report)
                     && let (Some(person_code), Some(status), Some(source), Some(as_of)) =
-                    (person_code, status, source, as_of)
+                        (person_code, status, source, as_of)
                     && self.first_time(format!("{person_code}|{as_of}"), line, "as_of")
                 {
                     self.pending.welfare.push(WelfareCard {
@@ -476,7 +581,7 @@ impl<'r> FileImport<'r> {
                 let note = cells.opt("note", |s| parse_text(s, 500));
                 if cells.ok(self.report)
                     && let (Some(person_code), Some(household), Some(kind), Some(date), Some(note)) =
-                    (person_code, household, kind, date, note)
+                        (person_code, household, kind, date, note)
                     && self.first_time(format!("{person_code}|{kind}|{date}"), line, "date")
                 {
                     self.pending.events.push(MembershipEvent {
@@ -539,7 +644,7 @@ impl<'r> FileImport<'r> {
                 }
                 if cells.ok(self.report)
                     && let (Some(round), Some(household), Some(assessed_on), Some(members)) =
-                    (round, household, assessed_on, members)
+                        (round, household, assessed_on, members)
                     && self.first_time(format!("{round}|{household}"), line, "house_code")
                 {
                     self.pending.assessments.push(Assessment {
@@ -574,28 +679,24 @@ impl<'r> FileImport<'r> {
         let bedridden = flag(&mut cells, "bedridden");
         // One citizen ID, one person: the same ID under another person code is the same
         // person registered twice (often in two households), which the council must resolve.
-        if let (Some(code), Some(Some(cid))) = (&person_code, &citizen_id) {
-            let digits = cid.as_digits();
-            if let Some(owner) = refs.citizen_owner.get(&digits)
-                && owner != code.as_str()
-            {
-                let (th, en) = match self.seen.get(owner) {
-                    Some(first) => (
-                        format!("เลขประจำตัวประชาชนนี้ซ้ำกับบุคคลในแถวที่ {first}"),
-                        format!("this citizen ID is already given to the person on line {first}"),
-                    ),
-                    None => (
-                        format!("เลขประจำตัวประชาชนนี้เป็นของบุคคลรหัส {owner} ในทะเบียนแล้ว"),
-                        format!(
-                            "this citizen ID already belongs to person {owner} in the registry"
-                        ),
-                    ),
-                };
-                cells.errors.push((
-                    "citizen_id".into(),
-                    ParseError::new("citizen_id.duplicate", th, en),
-                ));
-            }
+        if let (Some(code), Some(Some(cid))) = (&person_code, &citizen_id)
+            && let Some(owner) = refs.citizen_owner.get(cid)
+            && owner != code.as_str()
+        {
+            let (th, en) = match self.seen.get(owner) {
+                Some(first) => (
+                    format!("เลขประจำตัวประชาชนนี้ซ้ำกับบุคคลในแถวที่ {first}"),
+                    format!("this citizen ID is already given to the person on line {first}"),
+                ),
+                None => (
+                    format!("เลขประจำตัวประชาชนนี้เป็นของบุคคลรหัส {owner} ในทะเบียนแล้ว"),
+                    format!("this citizen ID already belongs to person {owner} in the registry"),
+                ),
+            };
+            cells.errors.push((
+                "citizen_id".into(),
+                ParseError::new("citizen_id.duplicate", th, en),
+            ));
         }
         let (
             Some(person_code),
@@ -637,17 +738,28 @@ impl<'r> FileImport<'r> {
             return;
         }
         // A person whose stored ID changes frees the old one.
-        if let Some(Some(old)) = refs.persons.get(person_code.as_str())
-            && citizen_id.map(|c| c.as_digits()).as_ref() != Some(old)
-        {
-            refs.citizen_owner.remove(old);
+        match refs.persons.get_mut(person_code.as_str()) {
+            Some(stored) => {
+                if let Some(old) = *stored
+                    && citizen_id != Some(old)
+                {
+                    refs.citizen_owner.remove(&old);
+                }
+                *stored = citizen_id;
+            }
+            None => {
+                refs.persons.insert(person_code.to_string(), citizen_id);
+            }
         }
-        let digits = citizen_id.map(|c| c.as_digits());
-        if let Some(d) = &digits {
-            refs.citizen_owner
-                .insert(d.clone(), person_code.to_string());
+        if let Some(cid) = citizen_id {
+            match refs.citizen_owner.get_mut(&cid) {
+                Some(owner) if owner.as_str() == person_code.as_str() => {}
+                Some(owner) => *owner = person_code.to_string(),
+                None => {
+                    refs.citizen_owner.insert(cid, person_code.to_string());
+                }
+            }
         }
-        refs.persons.insert(person_code.to_string(), digits);
         self.pending.persons.push(Person {
             person_code,
             household,
@@ -697,13 +809,17 @@ fn known_person(s: &str, refs: &Refs) -> Result<Key, ParseError> {
 /// three bad cells gets three messages.
 struct Cells<'a> {
     record: &'a Record,
-    columns: &'a HashMap<&'static str, usize>,
+    columns: &'a [(&'static str, usize)],
     errors: Vec<(String, ParseError)>,
 }
 
 impl Cells<'_> {
     fn raw(&self, column: &str) -> &str {
-        self.columns.get(column).map_or("", |&i| self.record.get(i))
+        // A dozen short names at most: a scan beats hashing them.
+        self.columns
+            .iter()
+            .find(|(name, _)| *name == column)
+            .map_or("", |&(_, i)| self.record.get(i))
     }
 
     fn check<T>(&mut self, column: &str, result: Result<T, ParseError>) -> Option<T> {

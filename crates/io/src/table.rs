@@ -449,8 +449,9 @@ impl TableReader {
             reader: Box::new(reader),
             record: csv::StringRecord::new(),
         };
-        let header = match next_raw_row(file, &mut source, &[]) {
-            Some(Ok((line, fields))) => Header::new(file, line, fields)?,
+        let mut fields = Vec::new();
+        let header = match next_raw_row(file, &mut source, &[], &mut fields) {
+            Some(Ok(line)) => Header::new(file, line, fields)?,
             Some(Err(e)) => return Err(e),
             None => return Err(ReadError::new(file, None, ReadErrorKind::Empty)),
         };
@@ -475,8 +476,9 @@ impl TableReader {
             next_row: 0,
             first_row,
         };
-        let header = match next_raw_row(file_name, &mut source, &[]) {
-            Some(Ok((line, fields))) => Header::new(file_name, line, fields)?,
+        let mut fields = Vec::new();
+        let header = match next_raw_row(file_name, &mut source, &[], &mut fields) {
+            Some(Ok(line)) => Header::new(file_name, line, fields)?,
             Some(Err(e)) => return Err(e),
             None => return Err(ReadError::new(file_name, None, ReadErrorKind::Empty)),
         };
@@ -511,17 +513,69 @@ impl TableReader {
     /// as `Err`; add them with [`ErrorReport::push_read_error`] if the
     /// report should show them.
     pub fn next_record(&mut self, report: &mut ErrorReport) -> Result<Option<Record>, ReadError> {
+        let mut record = Record {
+            line: 0,
+            fields: Vec::new(),
+        };
+        Ok(self
+            .next_record_into(report, &mut record)?
+            .then_some(record))
+    }
+
+    /// [`TableReader::next_record`] into a record the caller keeps, reusing its cells'
+    /// memory: a loop over millions of rows then allocates nothing per row. Returns `false`
+    /// (leaving `record` unspecified) where `next_record` returns `None`.
+    pub fn next_record_into(
+        &mut self,
+        report: &mut ErrorReport,
+        record: &mut Record,
+    ) -> Result<bool, ReadError> {
         loop {
-            if report.is_full() {
-                return Ok(None);
+            if report.is_full() || self.done {
+                return Ok(false);
             }
-            match self.next() {
-                None => return Ok(None),
-                Some(Ok(record)) => return Ok(Some(record)),
-                Some(Err(e)) if e.is_row_level() => {
+            let Some(item) = next_raw_row(
+                &self.file,
+                &mut self.source,
+                &self.header.names,
+                &mut record.fields,
+            ) else {
+                return Ok(false);
+            };
+            match self.check_width(item, record.fields.len()) {
+                Ok(line) => {
+                    record.line = line;
+                    return Ok(true);
+                }
+                Err(e) if e.is_row_level() => {
                     report.push_read_error(&e);
                 }
-                Some(Err(e)) => return Err(e),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// A raw row's line if it has as many cells as the header; a fatal error ends reading.
+    fn check_width(
+        &mut self,
+        item: Result<u64, ReadError>,
+        found: usize,
+    ) -> Result<u64, ReadError> {
+        match item {
+            Ok(line) if found == self.header.len() => Ok(line),
+            Ok(line) => Err(ReadError::new(
+                &self.file,
+                Some(line),
+                ReadErrorKind::Ragged {
+                    expected: self.header.len(),
+                    found,
+                },
+            )),
+            Err(e) => {
+                if !e.is_row_level() {
+                    self.done = true;
+                }
+                Err(e)
             }
         }
     }
@@ -534,34 +588,29 @@ impl Iterator for TableReader {
         if self.done {
             return None;
         }
-        let item = match next_raw_row(&self.file, &mut self.source, &self.header.names)? {
-            Ok((line, fields)) if fields.len() == self.header.len() => Ok(Record { line, fields }),
-            Ok((line, fields)) => Err(ReadError::new(
-                &self.file,
-                Some(line),
-                ReadErrorKind::Ragged {
-                    expected: self.header.len(),
-                    found: fields.len(),
-                },
-            )),
-            Err(e) => {
-                if !e.is_row_level() {
-                    self.done = true;
-                }
-                Err(e)
-            }
-        };
-        Some(item)
+        let mut fields = Vec::new();
+        let item = next_raw_row(
+            &self.file,
+            &mut self.source,
+            &self.header.names,
+            &mut fields,
+        )?;
+        Some(
+            self.check_width(item, fields.len())
+                .map(|line| Record { line, fields }),
+        )
     }
 }
 
-/// The next non-blank row as (line, trimmed cells). `names` (the header,
-/// once known) labels cell errors; unnamed columns get their letter.
+/// The next non-blank row: its line, with its trimmed cells in `fields` (whose
+/// strings are reused). `names` (the header, once known) labels cell errors;
+/// unnamed columns get their letter.
 fn next_raw_row(
     file: &str,
     source: &mut Source,
     names: &[String],
-) -> Option<Result<(u64, Vec<String>), ReadError>> {
+    fields: &mut Vec<String>,
+) -> Option<Result<u64, ReadError>> {
     match source {
         Source::Csv { reader, record } => loop {
             let start = reader.position().byte();
@@ -576,8 +625,20 @@ fn next_raw_row(
                     if record.iter().all(|f| f.trim().is_empty()) {
                         continue;
                     }
-                    let fields = record.iter().map(|f| f.trim().to_owned()).collect();
-                    return Some(Ok((line, fields)));
+                    let mut n = 0;
+                    for f in record.iter() {
+                        let f = f.trim();
+                        match fields.get_mut(n) {
+                            Some(cell) => {
+                                cell.clear();
+                                cell.push_str(f);
+                            }
+                            None => fields.push(f.to_owned()),
+                        }
+                        n += 1;
+                    }
+                    fields.truncate(n);
+                    return Some(Ok(line));
                 }
                 Err(e) => {
                     let line = reader.get_mut().line_at(start);
@@ -595,7 +656,7 @@ fn next_raw_row(
                 let r = *next_row;
                 *next_row += 1;
                 let line = *first_row + r as u64 + 1;
-                let mut fields = Vec::with_capacity(width);
+                fields.clear();
                 let mut bad_column = None;
                 for c in 0..width {
                     let cell = range.get((r, c)).unwrap_or(&Data::Empty);
@@ -619,7 +680,7 @@ fn next_raw_row(
                 if fields.iter().all(String::is_empty) {
                     continue;
                 }
-                return Some(Ok((line, fields)));
+                return Some(Ok(line));
             }
             None
         }

@@ -13,36 +13,67 @@ use halve_domain::{
     Assessment, AssessmentRound, EcoZoneSet, Household, MembershipEvent, Person, PersonFlag,
     Village, WelfareCard,
 };
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// A value bound into a statement; the subset of types both backends encode the same way.
-#[derive(Clone, Debug)]
-enum Val {
-    Text(Option<String>),
+/// Text borrows from the rows being written where it can, so a batch is not copied before
+/// it is bound.
+#[derive(Debug)]
+enum Val<'a> {
+    Text(Option<Cow<'a, str>>),
     Int(Option<i64>),
     Real(Option<f64>),
     Bool(bool),
 }
 
-fn text(s: impl Into<String>) -> Val {
+fn text<'a>(s: impl Into<Cow<'a, str>>) -> Val<'a> {
     Val::Text(Some(s.into()))
+}
+
+fn opt_text<'a>(s: Option<impl Into<Cow<'a, str>>>) -> Val<'a> {
+    Val::Text(s.map(Into::into))
+}
+
+/// The SQL type of a column, for PostgreSQL's typed arrays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ty {
+    Text,
+    Int,
+    Real,
+    Bool,
+}
+
+impl Ty {
+    fn pg_array(self) -> &'static str {
+        match self {
+            Ty::Text => "text[]",
+            Ty::Int => "int8[]",
+            Ty::Real => "float8[]",
+            Ty::Bool => "bool[]",
+        }
+    }
 }
 
 /// One upsertable table: its columns, of which the first `key` form the primary key.
 struct Table {
     name: &'static str,
     columns: &'static [&'static str],
+    types: &'static [Ty],
     key: usize,
 }
 
 const VILLAGE: Table = Table {
     name: "village",
     columns: &["code", "subdistrict", "name_th", "name_en"],
+    types: &[Ty::Text, Ty::Text, Ty::Text, Ty::Text],
     key: 1,
 };
 const HOUSEHOLD: Table = Table {
     name: "household",
     columns: &["house_code", "village", "address", "lat", "lon"],
+    types: &[Ty::Text, Ty::Text, Ty::Text, Ty::Real, Ty::Real],
     key: 1,
 };
 const PERSON: Table = Table {
@@ -63,38 +94,64 @@ const PERSON: Table = Table {
         "chronic_illness",
         "bedridden",
     ],
+    types: &[
+        Ty::Text,
+        Ty::Text,
+        Ty::Text,
+        Ty::Text,
+        Ty::Text,
+        Ty::Text,
+        Ty::Text,
+        Ty::Text,
+        Ty::Text,
+        Ty::Text,
+        Ty::Int,
+        Ty::Bool,
+        Ty::Bool,
+        Ty::Bool,
+    ],
     key: 1,
 };
 const FLAG: Table = Table {
     name: "person_flag",
     columns: &["person_code", "flag", "as_of", "source"],
+    types: &[Ty::Text, Ty::Text, Ty::Text, Ty::Text],
     key: 3,
 };
 const WELFARE: Table = Table {
     name: "welfare_card",
     columns: &["person_code", "as_of", "status", "source"],
+    types: &[Ty::Text, Ty::Text, Ty::Text, Ty::Text],
     key: 2,
 };
 const EVENT: Table = Table {
     name: "membership_event",
     columns: &["person_code", "kind", "event_date", "house_code", "note"],
+    types: &[Ty::Text, Ty::Text, Ty::Text, Ty::Text, Ty::Text],
     key: 3,
 };
 const ROUND: Table = Table {
     name: "assessment_round",
     columns: &["year", "round_date", "label"],
+    types: &[Ty::Int, Ty::Text, Ty::Text],
     key: 1,
 };
 const ASSESSMENT: Table = Table {
     name: "assessment",
     columns: &["round_year", "house_code", "assessed_on", "members", "vals"],
+    types: &[Ty::Int, Ty::Text, Ty::Text, Ty::Int, Ty::Text],
     key: 2,
 };
 
-/// Most parameters one statement may carry: under SQLite's 32,766 and PostgreSQL's 65,535.
+/// Most parameters one SQLite statement may carry: under its limit of 32,766.
 const MAX_PARAMS: usize = 30_000;
-/// More rows per statement stop paying off and make the SQL text long.
-const MAX_ROWS_PER_STATEMENT: usize = 100;
+/// Rows per SQLite statement: more stop paying off and make the SQL text long (25, 100 and
+/// 400 measured alike within noise; see bench/import-results.md). The page cache is left at
+/// its default: a larger one (64 or 256 MiB) made bulk imports no faster, only bigger.
+const SQLITE_ROWS_PER_STATEMENT: usize = 100;
+/// Rows per PostgreSQL statement: one array parameter per column, so the limit is only the
+/// size of one message.
+const PG_ROWS_PER_STATEMENT: usize = 5_000;
 
 impl Table {
     /// `INSERT … VALUES (…),(…) ON CONFLICT (key) DO UPDATE SET … WHERE <something differs>`.
@@ -124,23 +181,46 @@ impl Table {
             }
             sql.push(')');
         }
+        sql.push_str(&self.on_conflict());
+        sql
+    }
+
+    /// PostgreSQL: `INSERT … SELECT * FROM UNNEST($1::text[], …) ON CONFLICT …`, one array
+    /// parameter per column, so a statement of any number of rows has the same text (one
+    /// prepared statement) and binds a handful of parameters.
+    fn unnest_sql(&self) -> String {
+        let arrays: Vec<String> = self
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("${}::{}", i + 1, t.pg_array()))
+            .collect();
+        format!(
+            "INSERT INTO {} ({}) SELECT * FROM UNNEST({}){}",
+            self.name,
+            self.columns.join(", "),
+            arrays.join(", "),
+            self.on_conflict()
+        )
+    }
+
+    fn on_conflict(&self) -> String {
         let key = self.columns[..self.key].join(", ");
         let rest = &self.columns[self.key..];
         if rest.is_empty() {
-            sql.push_str(&format!(" ON CONFLICT ({key}) DO NOTHING"));
+            format!(" ON CONFLICT ({key}) DO NOTHING")
         } else {
             let set: Vec<String> = rest.iter().map(|c| format!("{c} = excluded.{c}")).collect();
             let differs: Vec<String> = rest
                 .iter()
                 .map(|c| format!("{}.{c} IS DISTINCT FROM excluded.{c}", self.name))
                 .collect();
-            sql.push_str(&format!(
+            format!(
                 " ON CONFLICT ({key}) DO UPDATE SET {} WHERE {}",
                 set.join(", "),
                 differs.join(" OR ")
-            ));
+            )
         }
-        sql
     }
 }
 
@@ -445,167 +525,211 @@ impl Tx {
         }
     }
 
-    /// Upserts `rows` into `table` in as few statements as the parameter limits allow;
-    /// returns how many rows were inserted or changed.
-    async fn upsert(&mut self, table: &Table, rows: Vec<Vec<Val>>) -> Result<u64, StoreError> {
-        let per_statement = (MAX_PARAMS / table.columns.len()).min(MAX_ROWS_PER_STATEMENT);
-        let backend = self.backend();
+    /// Upserts rows into `table` in as few statements as the backend allows; `vals` holds
+    /// the rows one after another, each with one value per column. Returns how many rows
+    /// were inserted or changed.
+    async fn upsert(&mut self, table: &Table, vals: Vec<Val<'_>>) -> Result<u64, StoreError> {
+        let n = table.columns.len();
+        debug_assert_eq!(vals.len() % n, 0);
+        if vals.is_empty() {
+            return Ok(0);
+        }
         let mut written = 0;
-        let mut full_sql: Option<String> = None;
-        for chunk in rows.chunks(per_statement) {
-            let sql = if chunk.len() == per_statement {
-                full_sql
-                    .get_or_insert_with(|| table.upsert_sql(per_statement, backend))
-                    .clone()
-            } else {
-                table.upsert_sql(chunk.len(), backend)
-            };
-            written += dispatch!(&mut self.inner, TxInner, tx => {
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for value in chunk.iter().flatten() {
-                    query = match value {
-                        Val::Text(v) => query.bind(v.clone()),
-                        Val::Int(v) => query.bind(*v),
-                        Val::Real(v) => query.bind(*v),
-                        Val::Bool(v) => query.bind(*v),
+        match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            TxInner::Sqlite(tx) => {
+                let per_statement = (MAX_PARAMS / n).min(SQLITE_ROWS_PER_STATEMENT);
+                let mut full_sql: Option<Arc<str>> = None;
+                let mut left = vals.len() / n;
+                let mut vals = vals.into_iter();
+                while left > 0 {
+                    let rows = left.min(per_statement);
+                    left -= rows;
+                    let sql: Arc<str> = if rows == per_statement {
+                        Arc::clone(full_sql.get_or_insert_with(|| {
+                            table.upsert_sql(per_statement, Backend::Sqlite).into()
+                        }))
+                    } else {
+                        table.upsert_sql(rows, Backend::Sqlite).into()
                     };
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    // By value: the driver keeps its own copy of every argument, so text is
+                    // copied once, into it, and not cloned first.
+                    for value in vals.by_ref().take(rows * n) {
+                        query = match value {
+                            Val::Text(v) => query.bind(v.map(|s| Arc::<str>::from(s.as_ref()))),
+                            Val::Int(v) => query.bind(v),
+                            Val::Real(v) => query.bind(v),
+                            Val::Bool(v) => query.bind(v),
+                        };
+                    }
+                    written += query.execute(&mut **tx).await?.rows_affected();
                 }
-                query.execute(&mut **tx).await?.rows_affected()
-            });
+            }
+            #[cfg(feature = "postgres")]
+            TxInner::Postgres(tx) => {
+                let sql: Arc<str> = table.unnest_sql().into();
+                for chunk in vals.chunks(PG_ROWS_PER_STATEMENT * n) {
+                    let rows = chunk.len() / n;
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(Arc::clone(&sql)));
+                    for (c, ty) in table.types.iter().enumerate() {
+                        let column = (0..rows).map(|r| &chunk[r * n + c]);
+                        query = match ty {
+                            Ty::Text => query.bind(
+                                column
+                                    .map(|v| match v {
+                                        Val::Text(t) => t.as_deref(),
+                                        _ => unreachable!("column {c} of {} is text", table.name),
+                                    })
+                                    .collect::<Vec<Option<&str>>>(),
+                            ),
+                            Ty::Int => query.bind(
+                                column
+                                    .map(|v| match v {
+                                        Val::Int(i) => *i,
+                                        _ => unreachable!("column {c} of {} is int", table.name),
+                                    })
+                                    .collect::<Vec<Option<i64>>>(),
+                            ),
+                            Ty::Real => query.bind(
+                                column
+                                    .map(|v| match v {
+                                        Val::Real(x) => *x,
+                                        _ => unreachable!("column {c} of {} is real", table.name),
+                                    })
+                                    .collect::<Vec<Option<f64>>>(),
+                            ),
+                            Ty::Bool => query.bind(
+                                column
+                                    .map(|v| match v {
+                                        Val::Bool(b) => *b,
+                                        _ => unreachable!("column {c} of {} is bool", table.name),
+                                    })
+                                    .collect::<Vec<bool>>(),
+                            ),
+                        };
+                    }
+                    written += query.execute(&mut **tx).await?.rows_affected();
+                }
+            }
         }
         Ok(written)
     }
 
     pub async fn upsert_villages(&mut self, rows: &[Village]) -> Result<u64, StoreError> {
-        let rows = rows
-            .iter()
-            .map(|v| {
-                vec![
-                    text(v.code.to_string()),
-                    text(v.code.parent().map(|p| p.to_string()).unwrap_or_default()),
-                    text(&v.name_th),
-                    Val::Text(v.name_en.clone()),
-                ]
-            })
-            .collect();
-        self.upsert(&VILLAGE, rows).await
+        let mut vals = Vec::with_capacity(rows.len() * VILLAGE.columns.len());
+        for v in rows {
+            vals.extend([
+                text(v.code.to_string()),
+                text(v.code.parent().map(|p| p.to_string()).unwrap_or_default()),
+                text(v.name_th.as_str()),
+                opt_text(v.name_en.as_deref()),
+            ]);
+        }
+        self.upsert(&VILLAGE, vals).await
     }
 
     pub async fn upsert_households(&mut self, rows: &[Household]) -> Result<u64, StoreError> {
-        let rows = rows
-            .iter()
-            .map(|h| {
-                vec![
-                    text(h.house_code.as_str()),
-                    text(h.village.to_string()),
-                    text(&h.address),
-                    Val::Real(h.location.map(|p| p.lat)),
-                    Val::Real(h.location.map(|p| p.lon)),
-                ]
-            })
-            .collect();
-        self.upsert(&HOUSEHOLD, rows).await
+        let mut vals = Vec::with_capacity(rows.len() * HOUSEHOLD.columns.len());
+        for h in rows {
+            vals.extend([
+                text(h.house_code.as_str()),
+                text(h.village.to_string()),
+                text(h.address.as_str()),
+                Val::Real(h.location.map(|p| p.lat)),
+                Val::Real(h.location.map(|p| p.lon)),
+            ]);
+        }
+        self.upsert(&HOUSEHOLD, vals).await
     }
 
     pub async fn upsert_persons(&mut self, rows: &[Person]) -> Result<u64, StoreError> {
-        let rows = rows
-            .iter()
-            .map(|p| {
-                vec![
-                    text(p.person_code.as_str()),
-                    text(p.household.as_str()),
-                    Val::Text(p.citizen_id.map(|c| c.as_digits())),
-                    text(&p.first_name),
-                    text(&p.last_name),
-                    text(p.sex.code()),
-                    Val::Text(p.birth_date.map(|d| d.to_iso_ce())),
-                    text(p.relation.code()),
-                    Val::Text(p.education.map(|e| e.code().to_owned())),
-                    Val::Text(p.occupation.clone()),
-                    Val::Int(p.income_year.map(|s| s.0)),
-                    Val::Bool(p.disability),
-                    Val::Bool(p.chronic_illness),
-                    Val::Bool(p.bedridden),
-                ]
-            })
-            .collect();
-        self.upsert(&PERSON, rows).await
+        let mut vals = Vec::with_capacity(rows.len() * PERSON.columns.len());
+        for p in rows {
+            vals.extend([
+                text(p.person_code.as_str()),
+                text(p.household.as_str()),
+                opt_text(p.citizen_id.map(|c| c.as_digits())),
+                text(p.first_name.as_str()),
+                text(p.last_name.as_str()),
+                text(p.sex.code()),
+                opt_text(p.birth_date.map(|d| d.to_iso_ce())),
+                text(p.relation.code()),
+                opt_text(p.education.map(|e| e.code())),
+                opt_text(p.occupation.as_deref()),
+                Val::Int(p.income_year.map(|s| s.0)),
+                Val::Bool(p.disability),
+                Val::Bool(p.chronic_illness),
+                Val::Bool(p.bedridden),
+            ]);
+        }
+        self.upsert(&PERSON, vals).await
     }
 
     pub async fn upsert_flags(&mut self, rows: &[PersonFlag]) -> Result<u64, StoreError> {
-        let rows = rows
-            .iter()
-            .map(|f| {
-                vec![
-                    text(f.person_code.as_str()),
-                    text(f.flag.code()),
-                    text(f.as_of.to_iso_ce()),
-                    text(&f.source),
-                ]
-            })
-            .collect();
-        self.upsert(&FLAG, rows).await
+        let mut vals = Vec::with_capacity(rows.len() * FLAG.columns.len());
+        for f in rows {
+            vals.extend([
+                text(f.person_code.as_str()),
+                text(f.flag.code()),
+                text(f.as_of.to_iso_ce()),
+                text(f.source.as_str()),
+            ]);
+        }
+        self.upsert(&FLAG, vals).await
     }
 
     pub async fn upsert_welfare_cards(&mut self, rows: &[WelfareCard]) -> Result<u64, StoreError> {
-        let rows = rows
-            .iter()
-            .map(|w| {
-                vec![
-                    text(w.person_code.as_str()),
-                    text(w.as_of.to_iso_ce()),
-                    text(w.status.code()),
-                    text(&w.source),
-                ]
-            })
-            .collect();
-        self.upsert(&WELFARE, rows).await
+        let mut vals = Vec::with_capacity(rows.len() * WELFARE.columns.len());
+        for w in rows {
+            vals.extend([
+                text(w.person_code.as_str()),
+                text(w.as_of.to_iso_ce()),
+                text(w.status.code()),
+                text(w.source.as_str()),
+            ]);
+        }
+        self.upsert(&WELFARE, vals).await
     }
 
     pub async fn upsert_events(&mut self, rows: &[MembershipEvent]) -> Result<u64, StoreError> {
-        let rows = rows
-            .iter()
-            .map(|e| {
-                vec![
-                    text(e.person_code.as_str()),
-                    text(e.kind.code()),
-                    text(e.date.to_iso_ce()),
-                    text(e.household.as_str()),
-                    text(&e.note),
-                ]
-            })
-            .collect();
-        self.upsert(&EVENT, rows).await
+        let mut vals = Vec::with_capacity(rows.len() * EVENT.columns.len());
+        for e in rows {
+            vals.extend([
+                text(e.person_code.as_str()),
+                text(e.kind.code()),
+                text(e.date.to_iso_ce()),
+                text(e.household.as_str()),
+                text(e.note.as_str()),
+            ]);
+        }
+        self.upsert(&EVENT, vals).await
     }
 
     pub async fn upsert_rounds(&mut self, rows: &[AssessmentRound]) -> Result<u64, StoreError> {
-        let rows = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    Val::Int(Some(i64::from(r.year.be()))),
-                    text(r.date.to_iso_ce()),
-                    text(&r.label),
-                ]
-            })
-            .collect();
-        self.upsert(&ROUND, rows).await
+        let mut vals = Vec::with_capacity(rows.len() * ROUND.columns.len());
+        for r in rows {
+            vals.extend([
+                Val::Int(Some(i64::from(r.year.be()))),
+                text(r.date.to_iso_ce()),
+                text(r.label.as_str()),
+            ]);
+        }
+        self.upsert(&ROUND, vals).await
     }
 
     pub async fn upsert_assessments(&mut self, rows: &[Assessment]) -> Result<u64, StoreError> {
-        let rows = rows
-            .iter()
-            .map(|a| {
-                vec![
-                    Val::Int(Some(i64::from(a.round.be()))),
-                    text(a.household.as_str()),
-                    text(a.assessed_on.to_iso_ce()),
-                    Val::Int(Some(i64::from(a.members))),
-                    text(rows::values_to_json(&a.values)),
-                ]
-            })
-            .collect();
-        self.upsert(&ASSESSMENT, rows).await
+        let mut vals = Vec::with_capacity(rows.len() * ASSESSMENT.columns.len());
+        for a in rows {
+            vals.extend([
+                Val::Int(Some(i64::from(a.round.be()))),
+                text(a.household.as_str()),
+                text(a.assessed_on.to_iso_ce()),
+                Val::Int(Some(i64::from(a.members))),
+                text(rows::values_to_json(&a.values)),
+            ]);
+        }
+        self.upsert(&ASSESSMENT, vals).await
     }
 
     pub async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
@@ -652,6 +776,24 @@ impl Tx {
             .await
     }
 
+    /// Every stored person's code and citizen ID digits, streamed into `sink`: what an
+    /// import's reference checks need, without collecting the rows first.
+    pub async fn for_each_person_citizen_id(
+        &mut self,
+        sink: &mut (dyn FnMut(String, Option<String>) + Send),
+    ) -> Result<(), StoreError> {
+        dispatch!(&mut self.inner, TxInner, tx => {
+            let mut rows = sqlx::query_as::<_, (String, Option<String>)>(
+                "SELECT person_code, citizen_id FROM person",
+            )
+            .fetch(&mut **tx);
+            while let Some((person, cid)) = rows.try_next().await? {
+                sink(person, cid);
+            }
+            Ok(())
+        })
+    }
+
     /// Person code → (house code, citizen ID digits), for every stored person.
     pub async fn person_index(
         &mut self,
@@ -689,6 +831,26 @@ mod tests {
              excluded.label WHERE assessment_round.round_date IS DISTINCT FROM \
              excluded.round_date OR assessment_round.label IS DISTINCT FROM excluded.label"
         );
+        assert_eq!(
+            ROUND.unnest_sql(),
+            "INSERT INTO assessment_round (year, round_date, label) SELECT * FROM \
+             UNNEST($1::int8[], $2::text[], $3::text[]) ON CONFLICT (year) DO UPDATE SET \
+             round_date = excluded.round_date, label = excluded.label WHERE \
+             assessment_round.round_date IS DISTINCT FROM excluded.round_date OR \
+             assessment_round.label IS DISTINCT FROM excluded.label"
+        );
+        for table in [
+            &VILLAGE,
+            &HOUSEHOLD,
+            &PERSON,
+            &FLAG,
+            &WELFARE,
+            &EVENT,
+            &ROUND,
+            &ASSESSMENT,
+        ] {
+            assert_eq!(table.columns.len(), table.types.len(), "{}", table.name);
+        }
         assert!(FLAG.upsert_sql(1, Backend::Sqlite).ends_with("ON CONFLICT (person_code, flag, as_of) DO UPDATE SET source = excluded.source WHERE person_flag.source IS DISTINCT FROM excluded.source"));
     }
 }
