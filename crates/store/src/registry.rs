@@ -251,6 +251,17 @@ pub struct AuditEntry {
     pub after: Option<String>,
 }
 
+/// An audit log row as read: at, actor, action, entity, entity key, before, after.
+type AuditRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx {
     inner: TxInner,
@@ -420,7 +431,7 @@ impl Store {
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(&self.inner, Inner, pool => {
-            let rows: Vec<(String, String, String, String, String, Option<String>, Option<String>)> =
+            let rows: Vec<AuditRow> =
                 sqlx::query_as(
                     "SELECT at, actor, action, entity, entity_key, before_value, after_value \
                      FROM audit_log ORDER BY id",
