@@ -671,6 +671,15 @@ const SIZE_WEIGHTS: [u32; 8] = [160, 240, 240, 190, 100, 40, 20, 10];
 
 /// The BMN indicators the demo fills, with their base probability of deprivation where they
 /// apply, for a household of average risk.
+/// The names of the indicator values the demo's assessments carry: the 0/1 BMN indicators and
+/// the raw income per person.
+pub fn indicator_names() -> impl Iterator<Item = &'static str> {
+    INDICATORS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(std::iter::once(INCOME_INDICATOR))
+}
+
 const INDICATORS: [(&str, f64); 16] = [
     ("bmn01_birth_weight", 0.03),
     ("bmn04_safe_food", 0.012),

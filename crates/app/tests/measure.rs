@@ -20,27 +20,6 @@ use std::path::PathBuf;
 
 const SHIPPED: [&str; 4] = ["tpmap-5", "global-mpi", "ppaos-5-capitals", "council-5"];
 
-/// The indicator names the demo's assessments carry.
-const DEMO_NAMES: [&str; 17] = [
-    "bmn01_birth_weight",
-    "bmn04_safe_food",
-    "bmn05_medicine",
-    "bmn07_exercise",
-    "bmn08_housing",
-    "bmn09_drinking_water",
-    "bmn10_water_use",
-    "bmn11_tidy_home",
-    "bmn15_preschool",
-    "bmn16_compulsory",
-    "bmn17_upper_secondary",
-    "bmn19_literacy",
-    "bmn20_work_15_59",
-    "bmn21_work_60",
-    "income_per_person_year",
-    "bmn27_elder_care",
-    "bmn28_disability_care",
-];
-
 fn specs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../specs")
 }
@@ -69,7 +48,9 @@ fn every_spec_file_loads_and_the_shipped_profiles_bind_to_the_demo() {
         assert_eq!(format!("{}.toml", spec.id), name, "file named after its id");
         ids.push(spec.id);
     }
-    let names: HashSet<String> = DEMO_NAMES.iter().map(|s| s.to_string()).collect();
+    let names: HashSet<String> = halve_app::demo::indicator_names()
+        .map(str::to_owned)
+        .collect();
     for id in SHIPPED {
         assert!(ids.iter().any(|i| i == id), "{id} is shipped");
         let spec = load_spec(id);
@@ -80,7 +61,11 @@ fn every_spec_file_loads_and_the_shipped_profiles_bind_to_the_demo() {
         assert_eq!(unbound_columns(&spec, &names), Vec::<String>::new(), "{id}");
         // Every demo indicator is used, BMN 22 through its rule on the raw income.
         let columns: HashSet<&str> = spec.indicators.iter().map(|i| i.rule.column()).collect();
-        assert_eq!(columns.len(), DEMO_NAMES.len(), "{id}");
+        assert_eq!(
+            columns.len(),
+            halve_app::demo::indicator_names().count(),
+            "{id}"
+        );
         let bmn22 = spec.indicators.iter().find(|i| i.name == "bmn22_income");
         assert_eq!(
             bmn22.unwrap().rule.to_string(),
@@ -567,7 +552,7 @@ fn union_by_hand(assessments: &[Assessment]) -> HashMap<i32, (f64, f64)> {
     for a in assessments {
         let mut complete = true;
         let mut deprived = false;
-        for name in DEMO_NAMES {
+        for name in halve_app::demo::indicator_names() {
             match a.values.get(name) {
                 None => complete = false,
                 Some(IndicatorValue::NotApplicable) => {}
