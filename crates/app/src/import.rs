@@ -12,10 +12,10 @@ use crate::clock::Clock;
 use crate::kinds::Kind;
 use crate::{AppError, Progress};
 use halve_domain::{
-    AreaLevel, AreaTree, Assessment, AssessmentRound, BeDate, BeYear, CitizenId, Education,
-    GeoPoint, Household, IndicatorValue, Key, MembershipEvent, MembershipKind, ParseError, Person,
-    PersonFlag, Relation, Satang, Sex, Village, VulnerabilityFlag, WelfareCard, WelfareCardStatus,
-    parse_bool, parse_indicator_name, parse_text,
+    AreaCode, AreaLevel, AreaTree, Assessment, AssessmentRound, BeDate, BeYear, CitizenId,
+    Education, GeoPoint, Household, IndicatorValue, Key, MembershipEvent, MembershipKind,
+    ParseError, Person, PersonFlag, Relation, Satang, Sex, Village, VulnerabilityFlag, WelfareCard,
+    WelfareCardStatus, parse_bool, parse_indicator_name, parse_text,
 };
 use halve_io::{ErrorReport, Header, OpenOptions, Record, TableReader};
 use halve_store::{AuditEntry, Store, Tx};
@@ -462,17 +462,7 @@ impl<'r> FileImport<'r> {
         let line = record.line;
         match self.kind {
             Kind::Villages => {
-                let code = cells.req("village_code", |s| {
-                    let code = AreaTree::shipped().resolve(s)?;
-                    if code.level() != AreaLevel::Village {
-                        return Err(ParseError::new(
-                            "area.not_village",
-                            "รหัสหมู่บ้านต้องมี 8 หลัก (รหัสตำบล 6 หลัก + หมู่ที่ 2 หลัก)",
-                            "a village code has 8 digits (subdistrict code + village number)",
-                        ));
-                    }
-                    Ok(code)
-                });
+                let code = cells.req("village_code", village_code);
                 let name_th = cells.req("name_th", |s| parse_text(s, 100));
                 let name_en = cells.opt("name_en", |s| parse_text(s, 100));
                 if cells.ok(self.report)
@@ -490,14 +480,7 @@ impl<'r> FileImport<'r> {
             Kind::Households => {
                 let house_code = cells.req("house_code", Key::parse);
                 let village = cells.req("village_code", |s| {
-                    let code = AreaTree::shipped().resolve(s)?;
-                    if code.level() != AreaLevel::Village {
-                        return Err(ParseError::new(
-                            "area.not_village",
-                            "รหัสหมู่บ้านต้องมี 8 หลัก",
-                            "a village code has 8 digits",
-                        ));
-                    }
+                    let code = village_code(s)?;
                     if !refs.villages.contains(&code.to_string()) {
                         return Err(ParseError::new(
                             "area.unknown_village",
@@ -777,6 +760,19 @@ impl<'r> FileImport<'r> {
             bedridden,
         });
     }
+}
+
+/// An 8-digit village code whose subdistrict exists.
+fn village_code(s: &str) -> Result<AreaCode, ParseError> {
+    let code = AreaTree::shipped().resolve(s)?;
+    if code.level() != AreaLevel::Village {
+        return Err(ParseError::new(
+            "area.not_village",
+            "รหัสหมู่บ้านต้องมี 8 หลัก (รหัสตำบล 6 หลัก + หมู่ที่ 2 หลัก)",
+            "a village code has 8 digits (subdistrict code + village number)",
+        ));
+    }
+    Ok(code)
 }
 
 fn known_house(s: &str, refs: &Refs) -> Result<Key, ParseError> {

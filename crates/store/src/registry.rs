@@ -14,7 +14,7 @@ use halve_domain::{
     Village, WelfareCard,
 };
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// A value bound into a statement; the subset of types both backends encode the same way.
@@ -802,23 +802,6 @@ impl Tx {
                 sink(person, cid);
             }
             Ok(())
-        })
-    }
-
-    /// Person code → (house code, citizen ID digits), for every stored person.
-    pub async fn person_index(
-        &mut self,
-    ) -> Result<HashMap<String, (String, Option<String>)>, StoreError> {
-        dispatch!(&mut self.inner, TxInner, tx => {
-            let mut out = HashMap::new();
-            let mut rows = sqlx::query_as::<_, (String, String, Option<String>)>(
-                "SELECT person_code, house_code, citizen_id FROM person",
-            )
-            .fetch(&mut **tx);
-            while let Some((person, house, cid)) = rows.try_next().await? {
-                out.insert(person, (house, cid));
-            }
-            Ok(out)
         })
     }
 }
