@@ -24,7 +24,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use halve_measure::{Cutoff, Estimates, Method, Ratio, Snapshot, SnapshotBuilder};
+use halve_measure::{Cutoff, Estimates, Layout, Method, Ratio, Snapshot, SnapshotBuilder};
 
 const NIND: usize = 17;
 const SIZES: [usize; 5] = [3, 3, 3, 4, 4];
@@ -270,7 +270,7 @@ fn result(key: &str, value: impl std::fmt::Display) {
 
 fn bench(dir: &Path, runs: usize) {
     let t = Instant::now();
-    let snapshot = build(dir, None);
+    let mut snapshot = build(dir, None);
     eprintln!(
         "snapshot: {} households in {} cells, built in {:.1?}",
         snapshot.len(),
@@ -282,41 +282,61 @@ fn bench(dir: &Path, runs: usize) {
     result("households", rows);
     result("subdistricts", snapshot.by()[0].values.len());
 
-    // The engine's lower bound: each recompute must stream the deprivation profiles (u32) and
-    // the analysis weights (f64) of every household once.
-    let engine_bytes = rows * (4 + 8);
-    // What a leaner layout would have to read: profiles (u32) + members (u8).
-    let compact_bytes = rows * (4 + 1);
-    result("engine_bytes", engine_bytes);
-    result("compact_bytes", compact_bytes);
-
-    let mut est = None;
-    for threads in [2usize, 1] {
-        // One warm-up, then the timed runs.
-        let warm = halve_measure::estimate_with_threads(&snapshot, &method, threads).unwrap();
-        let cpu0 = cpu_ticks();
-        let mut ms = Vec::with_capacity(runs);
-        for _ in 0..runs {
-            let t = Instant::now();
-            let e = halve_measure::estimate_with_threads(&snapshot, &method, threads).unwrap();
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
-            std::hint::black_box(&e);
+    // Both layouts, the bit-sliced one (what halve uses for whole-number weights) first. The
+    // row layout is the previous engine, kept for weights that are not whole numbers: it is
+    // the in-house peer, and its results must be identical.
+    let mut reference: Option<Estimates> = None;
+    let mut engine_bytes = 0;
+    // NATIONAL_LAYOUTS=sliced times only the sliced layout (for profiling).
+    let only = std::env::var("NATIONAL_LAYOUTS").unwrap_or_default();
+    for (layout, tag) in [(Layout::Sliced, "sliced"), (Layout::Rows, "rows")] {
+        if !only.is_empty() && !only.split(',').any(|l| l == tag) {
+            continue;
         }
-        let cpu_ms = (cpu_ticks() - cpu0) as f64 * 10.0 / runs as f64;
-        let min = ms.iter().cloned().fold(f64::INFINITY, f64::min);
-        let med = median(&mut ms);
-        eprintln!(
-            "engine, {threads} thread(s): median {med:.1} ms, min {min:.1} ms over {runs} runs; {cpu_ms:.0} ms CPU per run"
-        );
-        result(&format!("engine_t{threads}_median_ms"), format!("{med:.2}"));
-        result(&format!("engine_t{threads}_min_ms"), format!("{min:.2}"));
-        result(&format!("engine_t{threads}_cpu_ms"), format!("{cpu_ms:.0}"));
-        result(&format!("engine_t{threads}_runs"), runs);
-        if threads == 2 {
-            est = Some(warm);
+        assert!(snapshot.set_layout(layout), "{tag} layout");
+        let bytes = snapshot.scan_bytes();
+        result(&format!("{tag}_bytes"), bytes);
+        for threads in [2usize, 1] {
+            // One warm-up, then the timed runs.
+            let warm = halve_measure::estimate_with_threads(&snapshot, &method, threads).unwrap();
+            let cpu0 = cpu_ticks();
+            let mut ms = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let t = Instant::now();
+                let e = halve_measure::estimate_with_threads(&snapshot, &method, threads).unwrap();
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+                std::hint::black_box(&e);
+            }
+            let cpu_ms = (cpu_ticks() - cpu0) as f64 * 10.0 / runs as f64;
+            let min = ms.iter().cloned().fold(f64::INFINITY, f64::min);
+            let med = median(&mut ms);
+            eprintln!(
+                "engine ({tag}), {threads} thread(s): median {med:.1} ms, min {min:.1} ms over {runs} runs; {cpu_ms:.0} ms CPU per run"
+            );
+            // The sliced layout is the engine; its keys keep the names the driver reads.
+            let key = if tag == "sliced" {
+                format!("engine_t{threads}")
+            } else {
+                format!("rows_t{threads}")
+            };
+            result(&format!("{key}_median_ms"), format!("{med:.2}"));
+            result(&format!("{key}_min_ms"), format!("{min:.2}"));
+            result(&format!("{key}_cpu_ms"), format!("{cpu_ms:.0}"));
+            result(&format!("{key}_runs"), runs);
+            match &reference {
+                None => reference = Some(warm),
+                Some(r) => assert!(
+                    r.groups == warm.groups,
+                    "{tag} layout, {threads} thread(s): estimates differ"
+                ),
+            }
+        }
+        if tag == "sliced" {
+            engine_bytes = bytes;
         }
     }
-    let est = est.unwrap();
+    result("engine_bytes", engine_bytes);
+    let est = reference.unwrap();
     result("populations", est.groups.len());
     let all = est.find(None, None).unwrap();
     result("persons", all.n);

@@ -17,6 +17,7 @@
 use std::ops::Range;
 
 use crate::rational::{Ratio, gcd};
+use crate::sliced::{Circuit, Sliced};
 use crate::snapshot::{GroupColumn, Snapshot, Year};
 use crate::spec::{Cutoff, Spec};
 
@@ -265,10 +266,24 @@ pub struct ClearBits {
 pub fn estimate(snapshot: &Snapshot, method: &Method) -> Result<Estimates, EngineError> {
     estimate_on(
         snapshot,
-        &snapshot.bits,
+        own_source(snapshot),
         method,
         default_threads(snapshot.len()),
     )
+}
+
+/// The data a scan reads: the snapshot's own, or a what-if's modified copy.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Rows(&'a [u32]),
+    Sliced(&'a Sliced),
+}
+
+fn own_source(snapshot: &Snapshot) -> Source<'_> {
+    match &snapshot.sliced {
+        Some(s) => Source::Sliced(s),
+        None => Source::Rows(&snapshot.bits),
+    }
 }
 
 /// [`estimate`] on exactly `threads` threads (at least 1), whatever the size: for tests that
@@ -278,7 +293,7 @@ pub fn estimate_with_threads(
     method: &Method,
     threads: usize,
 ) -> Result<Estimates, EngineError> {
-    estimate_on(snapshot, &snapshot.bits, method, threads.max(1))
+    estimate_on(snapshot, own_source(snapshot), method, threads.max(1))
 }
 
 fn default_threads(rows: usize) -> usize {
@@ -307,11 +322,7 @@ pub fn what_if(
     if change.clear.is_empty() {
         return estimate(snapshot, &m);
     }
-    let mut position = vec![u32::MAX; snapshot.rows_read];
-    for (pos, &input) in snapshot.input_index.iter().enumerate() {
-        position[input as usize] = pos as u32;
-    }
-    let mut bits = snapshot.bits.clone();
+    let mut masks = Vec::with_capacity(change.clear.len());
     for clear in &change.clear {
         let mut mask = 0u32;
         for &j in &clear.indicators {
@@ -320,16 +331,37 @@ pub fn what_if(
             }
             mask |= 1 << j;
         }
-        for &row in &clear.input_rows {
-            // Rows dropped as incomplete are not measured, so there is nothing to clear.
-            if let Some(&pos) = position.get(row)
-                && pos != u32::MAX
-            {
-                bits[pos as usize] &= !mask;
+        masks.push(mask);
+    }
+    // Rows dropped as incomplete are not measured, so there is nothing to clear in them.
+    let stored = |clear: &ClearBits| {
+        clear
+            .input_rows
+            .iter()
+            .filter_map(|&row| snapshot.position_of(row))
+            .collect::<Vec<_>>()
+    };
+    let threads = default_threads(snapshot.len());
+    match &snapshot.sliced {
+        Some(sliced) => {
+            let mut copy = sliced.clone();
+            for (clear, &mask) in change.clear.iter().zip(&masks) {
+                for pos in stored(clear) {
+                    copy.clear_bits(pos, mask);
+                }
             }
+            estimate_on(snapshot, Source::Sliced(&copy), &m, threads)
+        }
+        None => {
+            let mut bits = snapshot.bits.clone();
+            for (clear, &mask) in change.clear.iter().zip(&masks) {
+                for pos in stored(clear) {
+                    bits[pos] &= !mask;
+                }
+            }
+            estimate_on(snapshot, Source::Rows(&bits), &m, threads)
         }
     }
-    estimate_on(snapshot, &bits, &m, default_threads(snapshot.len()))
 }
 
 /// The precomputed parts of a scan.
@@ -357,7 +389,7 @@ impl Plan {
 
 fn estimate_on(
     snapshot: &Snapshot,
-    bits: &[u32],
+    source: Source<'_>,
     method: &Method,
     threads: usize,
 ) -> Result<Estimates, EngineError> {
@@ -402,7 +434,13 @@ fn estimate_on(
         nind,
     };
 
-    let cell_acc = scan(snapshot, bits, &plan, threads);
+    let cell_acc = match source {
+        Source::Rows(bits) => scan(snapshot, bits, &plan, threads),
+        Source::Sliced(sliced) => {
+            let circuit = Circuit::new(&scoring.units, &plan.thresholds);
+            scan_sliced(snapshot, sliced, &circuit, &plan, threads)
+        }
+    };
     let groups = aggregate(snapshot, &plan, &scoring, method, &rank, &cell_acc);
     Ok(Estimates {
         method: method.clone(),
@@ -460,6 +498,48 @@ fn scan(snapshot: &Snapshot, bits: &[u32], plan: &Plan, threads: usize) -> Vec<f
             *d += p;
         }
     }
+    out
+}
+
+/// The bit-sliced scan: cells are dealt to threads in contiguous runs of about equal
+/// superblocks, so no cell is split and each thread writes its own part of the output.
+fn scan_sliced(
+    snapshot: &Snapshot,
+    sliced: &Sliced,
+    circuit: &Circuit,
+    plan: &Plan,
+    threads: usize,
+) -> Vec<f64> {
+    let ncells = snapshot.cells.len();
+    let acc_len = plan.acc_len();
+    let mut out = vec![0f64; ncells * acc_len];
+    let total = sliced.superblocks();
+    if threads <= 1 || ncells < 2 {
+        crate::sliced::scan_cells(sliced, circuit, 0..ncells, &mut out);
+        return out;
+    }
+    // Cell boundaries nearest to equal shares of the superblocks.
+    let mut bounds = vec![0usize];
+    for t in 1..threads {
+        let goal = total * t / threads;
+        let c = sliced
+            .first_cell_at(goal)
+            .max(*bounds.last().expect("starts at 0"));
+        bounds.push(c);
+    }
+    bounds.push(ncells);
+    std::thread::scope(|s| {
+        let mut rest = out.as_mut_slice();
+        for w in bounds.windows(2) {
+            let (part, tail) = rest.split_at_mut((w[1] - w[0]) * acc_len);
+            rest = tail;
+            let cells = w[0]..w[1];
+            if cells.is_empty() {
+                continue;
+            }
+            s.spawn(move || crate::sliced::scan_cells(sliced, circuit, cells, part));
+        }
+    });
     out
 }
 

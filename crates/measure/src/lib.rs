@@ -14,6 +14,7 @@ pub mod data;
 pub mod engine;
 pub mod rational;
 pub mod report;
+mod sliced;
 pub mod snapshot;
 pub mod spec;
 
@@ -25,7 +26,7 @@ pub use engine::{
 };
 pub use rational::{Ratio, RatioError};
 pub use report::{ChangeRecord, Lang, Report, ResultRecord, write_table};
-pub use snapshot::{BuildError, Cell, GroupColumn, Snapshot, SnapshotBuilder, Year};
+pub use snapshot::{BuildError, Cell, GroupColumn, Layout, Snapshot, SnapshotBuilder, Year};
 pub use spec::{Cutoff, CutoffError, Spec, SpecError};
 
 /// Parses a comma-separated list of cutoffs in percent, e.g. `20,33.33,100/3`.

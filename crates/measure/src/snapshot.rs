@@ -14,6 +14,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::sliced::Sliced;
+
 /// A round of data, by its year (which may be fractional, e.g. 2018.5).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Year {
@@ -56,9 +58,58 @@ pub struct Snapshot {
     pub(crate) by: Vec<GroupColumn>,
     pub(crate) rows_read: usize,
     pub(crate) dropped: Vec<(String, usize)>,
+    /// The same rows as bit planes ([`crate::sliced`]), when every weight is a whole number
+    /// and the layout pays; the engine scans this instead of `bits` and `weight`.
+    pub(crate) sliced: Option<Sliced>,
+}
+
+/// How the engine reads a snapshot. Both layouts give identical results; the choice is speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One `u32` profile and one `f64` weight per row: any weights.
+    Rows,
+    /// Bit planes of 512 rows: whole-number weights only (persons per household).
+    Sliced,
 }
 
 impl Snapshot {
+    /// The layout the engine scans.
+    pub fn layout(&self) -> Layout {
+        if self.sliced.is_some() {
+            Layout::Sliced
+        } else {
+            Layout::Rows
+        }
+    }
+
+    /// Chooses the layout (the builder picks [`Layout::Sliced`] when it is possible and
+    /// compact). `false` when the sliced layout was asked for but a weight is not a whole
+    /// number below 65,536.
+    pub fn set_layout(&mut self, layout: Layout) -> bool {
+        match layout {
+            Layout::Rows => {
+                self.sliced = None;
+                true
+            }
+            Layout::Sliced => {
+                if self.sliced.is_none() {
+                    self.sliced =
+                        Sliced::build(self.indicators.len(), &self.cells, &self.bits, &self.weight)
+                            .ok();
+                }
+                self.sliced.is_some()
+            }
+        }
+    }
+
+    /// Bytes one scan of the current layout reads (for the bandwidth bound in benchmarks).
+    pub fn scan_bytes(&self) -> usize {
+        match &self.sliced {
+            Some(s) => s.bytes(),
+            None => self.bits.len() * (4 + 8),
+        }
+    }
+
     pub fn indicators(&self) -> &[String] {
         &self.indicators
     }
@@ -130,6 +181,14 @@ impl Snapshot {
         }
         self.bits[pos] = bits;
         self.weight[pos] = weight;
+        if let Some(sliced) = &mut self.sliced
+            && sliced.set_row(&self.cells, pos, bits, weight).is_err()
+        {
+            // A weight that needs another weight plane (or is no longer whole): lay the planes
+            // out again, or fall back to the row layout.
+            self.sliced =
+                Sliced::build(self.indicators.len(), &self.cells, &self.bits, &self.weight).ok();
+        }
         Ok(())
     }
 }
@@ -361,6 +420,9 @@ impl SnapshotBuilder {
             let vb = years.iter().position(|y| y.label == b.0);
             va.cmp(&vb).then_with(|| a.0.cmp(&b.0))
         });
+        let sliced = Sliced::build(self.indicators.len(), &cells, &bits, &weight)
+            .ok()
+            .filter(|s| s.is_worthwhile(n));
         Snapshot {
             indicators: self.indicators,
             bits,
@@ -372,6 +434,7 @@ impl SnapshotBuilder {
             by,
             rows_read: self.pushed,
             dropped,
+            sliced,
         }
     }
 }
