@@ -7,12 +7,14 @@
 //! domain types and [`StoreError`], never a driver type.
 
 mod error;
+mod feed;
 mod migrate;
 mod registry;
 mod rows;
 pub mod testing;
 
 pub use error::StoreError;
+pub use feed::{Change, Lagged, MAX_PATCHES, Subscription};
 pub use registry::{AuditEntry, Counts, Tx};
 
 use std::time::Duration;
@@ -51,6 +53,8 @@ impl Backend {
 #[derive(Clone)]
 pub struct Store {
     inner: Inner,
+    /// Shared by every clone of the store, so all of its writers publish to one feed.
+    feed: feed::Feed,
 }
 
 #[derive(Clone)]
@@ -84,7 +88,10 @@ impl Store {
             Backend::Sqlite => Self::connect_sqlite(url).await?,
             Backend::Postgres => Self::connect_postgres(url).await?,
         };
-        Ok(Store { inner })
+        Ok(Store {
+            inner,
+            feed: feed::Feed::new(),
+        })
     }
 
     #[cfg(feature = "sqlite")]

@@ -264,10 +264,13 @@ type AuditRow = (
 
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx {
-    inner: TxInner,
+    pub(crate) inner: TxInner,
+    feed: crate::feed::Feed,
+    /// What this transaction changed, published to the feed once it commits.
+    pending: crate::feed::Pending,
 }
 
-enum TxInner {
+pub(crate) enum TxInner {
     #[cfg(feature = "sqlite")]
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
@@ -282,7 +285,11 @@ impl Store {
             #[cfg(feature = "postgres")]
             Inner::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx {
+            inner,
+            feed: self.feed.clone(),
+            pending: Default::default(),
+        })
     }
 
     pub async fn counts(&self) -> Result<Counts, StoreError> {
@@ -428,6 +435,23 @@ impl Store {
             .await
     }
 
+    /// The id of the newest audit entry (0 when there is none). Every write of the registry
+    /// is audited, so a view that remembers this number can tell, cheaply, whether another
+    /// process has written since.
+    pub async fn audit_head(&self) -> Result<i64, StoreError> {
+        dispatch!(&self.inner, Inner, pool => {
+            let (head,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM audit_log")
+                .fetch_one(pool)
+                .await?;
+            Ok(head.unwrap_or(0))
+        })
+    }
+
+    /// Every commit from now on, as it happens (see [`crate::Subscription`]).
+    pub fn subscribe(&self) -> crate::Subscription {
+        self.feed.subscribe()
+    }
+
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(&self.inner, Inner, pool => {
@@ -517,10 +541,14 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Commits, then tells the change feed what was committed.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let changes = self.pending.take();
         dispatch!(self.inner, TxInner, tx => tx.commit().await?);
+        self.feed.publish(changes);
         Ok(())
     }
+
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         dispatch!(self.inner, TxInner, tx => tx.rollback().await?);
@@ -623,6 +651,9 @@ impl Tx {
                     written += query.execute(&mut **tx).await?.rows_affected();
                 }
             }
+        }
+        if written > 0 && table.name != ASSESSMENT.name {
+            self.pending.registry(table.name);
         }
         Ok(written)
     }
@@ -740,7 +771,13 @@ impl Tx {
                 text(rows::values_to_json(&a.values)),
             ]);
         }
-        self.upsert(&ASSESSMENT, vals).await
+        let written = self.upsert(&ASSESSMENT, vals).await?;
+        if written > 0 {
+            // Unchanged rows are skipped by the upsert but not told apart from changed ones;
+            // patching a view with an unchanged assessment is harmless.
+            self.pending.assessments(rows);
+        }
+        Ok(written)
     }
 
     pub async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
