@@ -45,7 +45,9 @@ fn poor_persons(report: &Report) -> f64 {
     report
         .results
         .iter()
-        .find(|r| r.measure == "q" && r.year == Some(last) && r.by.is_none() && r.indicator.is_none())
+        .find(|r| {
+            r.measure == "q" && r.year == Some(last) && r.by.is_none() && r.indicator.is_none()
+        })
         .expect("q of the last round")
         .value
 }
@@ -84,7 +86,9 @@ async fn the_live_snapshot_follows_committed_writes() {
             seed: 5,
         };
         build_demo(&db.store, &demo, &NoProgress).await.unwrap();
-        let live = LiveSnapshot::new(&db.store, spec(), options()).await.unwrap();
+        let live = LiveSnapshot::new(&db.store, spec(), options())
+            .await
+            .unwrap();
         assert_eq!(live.catch_up().await.unwrap(), CatchUp::default());
         let before = live.read().await.unwrap().report(None).unwrap();
 
@@ -141,7 +145,9 @@ async fn the_live_snapshot_follows_committed_writes() {
             f64::from(poor.members),
             "the household's members leave the count"
         );
-        let fresh = measure_registry(&db.store, &spec, &options()).await.unwrap();
+        let fresh = measure_registry(&db.store, &spec, &options())
+            .await
+            .unwrap();
         assert_same(&after, &fresh);
 
         // Writing the same values again changes no row, so nothing is published.
@@ -178,7 +184,9 @@ async fn a_change_to_other_records_rebuilds() {
             seed: 9,
         };
         build_demo(&db.store, &demo, &NoProgress).await.unwrap();
-        let live = LiveSnapshot::new(&db.store, spec(), options()).await.unwrap();
+        let live = LiveSnapshot::new(&db.store, spec(), options())
+            .await
+            .unwrap();
         let mut households = Vec::new();
         db.store
             .for_each_household(&mut |h| {
