@@ -375,6 +375,8 @@ struct Plan {
     thresholds: Vec<u32>,
     levels: usize,
     nind: usize,
+    /// Indicator weights as floats, for contributions (converted once, not per population).
+    weights: Vec<f64>,
 }
 
 impl Plan {
@@ -432,6 +434,7 @@ fn estimate_on(
         levels: thresholds.len() + 1,
         thresholds,
         nind,
+        weights: method.weights.iter().map(Ratio::to_f64).collect(),
     };
 
     let cell_acc = match source {
@@ -750,7 +753,7 @@ fn measures(
         .map(|j| (0..plan.levels).map(|l| level(l)[3 + j]).sum::<f64>() / n)
         .collect();
     let total_units = f64::from(scoring.total);
-    let weights: Vec<f64> = method.weights.iter().map(Ratio::to_f64).collect();
+    let weights = &plan.weights;
     let at = rank
         .iter()
         .map(|&r| {
@@ -765,7 +768,7 @@ fn measures(
             let hdk: Vec<f64> = (0..nind)
                 .map(|j| poor.clone().map(|l| level(l)[3 + j]).sum::<f64>() / n)
                 .collect();
-            let actb: Vec<f64> = hdk.iter().zip(&weights).map(|(h, w)| h * w).collect();
+            let actb: Vec<f64> = hdk.iter().zip(weights).map(|(h, w)| h * w).collect();
             let share = |x: f64| if m0 > 0.0 { x / m0 } else { 0.0 };
             let pctb: Vec<f64> = actb.iter().map(|&x| share(x)).collect();
             let dim_actb: Vec<f64> = method
