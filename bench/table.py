@@ -20,6 +20,10 @@ def main():
     row(f"full recompute, {hh:,} households, 2 threads (median of {r['engine_t2_runs']})",
         f"{eng:.1f} ms", "-", "-", "< 200 ms", "yes" if eng < 200 else "NO")
     row("same, 1 thread", f"{f('engine_t1_median_ms'):.1f} ms", "-", "-", "-", "-")
+    if "rows_t2_median_ms" in r:
+        rows_ms = f("rows_t2_median_ms")
+        row(f"vs halve's row layout (u32 profile + f64 weight per household, {f('rows_bytes') / 1e6:.0f} MB), 2 threads",
+            f"{eng:.1f} ms", f"rows {rows_ms:.1f} ms", f"{rows_ms / eng:.1f}x", "-", "-")
     if "numpy_median_ms" in r:
         npy = f("numpy_median_ms")
         row(f"vs numpy, same data (median of {r['numpy_runs']})", f"{eng:.1f} ms", f"numpy {npy:.0f} ms",

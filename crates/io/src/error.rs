@@ -51,6 +51,10 @@ pub enum ReadErrorKind {
     SheetNotFound { name: String },
     #[error("the workbook has no worksheets")]
     NoSheet,
+    #[error(
+        "the workbook unpacks to more than {limit_mib} MiB; split it, or save it as CSV (which is read as a stream)"
+    )]
+    WorkbookTooLarge { limit_mib: u64 },
     // calamine's own text stays in `source()` for operators' logs: some of
     // its variants quote fragments of the file.
     #[error("not a readable spreadsheet (damaged, or not .xlsx/.xls)")]
@@ -93,6 +97,9 @@ impl ReadErrorKind {
             }
             ReadErrorKind::SheetNotFound { name } => format!("ไม่พบแผ่นงานชื่อ {name:?}"),
             ReadErrorKind::NoSheet => "ไฟล์ Excel ไม่มีแผ่นงาน".to_owned(),
+            ReadErrorKind::WorkbookTooLarge { limit_mib } => format!(
+                "ไฟล์ Excel เมื่อแตกออกมีขนาดเกิน {limit_mib} MiB ให้แบ่งไฟล์ หรือบันทึกเป็น CSV"
+            ),
             ReadErrorKind::Spreadsheet(_) => {
                 "เปิดไฟล์ Excel ไม่ได้ (ไฟล์เสียหาย หรือไม่ใช่ .xlsx/.xls)".to_owned()
             }

@@ -57,12 +57,46 @@ fn datetime_text(serial: f64, parts: (u16, u8, u8, u8, u8, u8, u16)) -> String {
     }
 }
 
+/// The most a workbook may unpack to. An `.xlsx` is a zip archive, and calamine holds the
+/// unpacked sheet in memory: a small upload that inflates to gigabytes (a "zip bomb", or just
+/// a huge export) must be refused before it is unpacked, not after memory runs out.
+pub const MAX_UNPACKED_BYTES: u64 = 512 << 20;
+
+/// Refuses a zip-based workbook whose entries declare more than `limit` bytes unpacked in
+/// all. The zip reader stops each entry at its declared size, so the declared sizes bound
+/// what unpacking can produce. Anything that is not a zip archive is left to calamine.
+pub(crate) fn check_unpacked_size(file: &str, bytes: &[u8], limit: u64) -> Result<(), ReadError> {
+    if !bytes.starts_with(b"PK") {
+        return Ok(());
+    }
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // Not a readable archive: calamine gives the error the user sees.
+        return Ok(());
+    };
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let size = archive.by_index_raw(i).map_or(0, |entry| entry.size());
+        total = total.saturating_add(size);
+        if total > limit {
+            return Err(ReadError::new(
+                file,
+                None,
+                ReadErrorKind::WorkbookTooLarge {
+                    limit_mib: limit >> 20,
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Loads one worksheet (the named one, else the first) from workbook bytes.
 pub(crate) fn load_sheet(
     file: &str,
     bytes: &[u8],
     sheet: Option<&str>,
 ) -> Result<Range<Data>, ReadError> {
+    check_unpacked_size(file, bytes, MAX_UNPACKED_BYTES)?;
     let spreadsheet = |e| ReadError::new(file, None, ReadErrorKind::Spreadsheet(Box::new(e)));
     let mut workbook =
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(spreadsheet)?;

@@ -148,3 +148,28 @@ fn caller_validation_errors_stop_at_the_cap() {
     assert!(!report.to_string().contains("12345"));
     assert!(count(&n) <= BOUND, "read {} bytes", count(&n));
 }
+
+#[test]
+fn a_workbook_that_unpacks_to_more_than_the_limit_is_refused_before_unpacking() {
+    use std::io::Write;
+    // 513 MiB of zeros deflate to well under a megabyte: the shape of a zip bomb.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..513 {
+        zip.write_all(&zeros).unwrap();
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    assert!(bytes.len() < 4 << 20, "{} bytes", bytes.len());
+    let err = TableReader::from_xlsx_bytes("bomb.xlsx", &bytes, &OpenOptions::new())
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(err.kind(), ReadErrorKind::WorkbookTooLarge { limit_mib: 512 }),
+        "got {err}"
+    );
+    assert!(err.to_string().contains("512 MiB"), "{err}");
+}
