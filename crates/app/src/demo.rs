@@ -120,17 +120,8 @@ impl DemoSummary {
     }
 }
 
-/// `12345` → `12,345`.
 fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    halve_domain::text::group_thousands(n as u64)
 }
 
 fn percent(t: &RoundTally) -> String {

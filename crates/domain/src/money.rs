@@ -90,14 +90,7 @@ impl fmt::Display for Satang {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
         let a = self.0.unsigned_abs();
-        let digits = (a / 100).to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
+        let grouped = crate::text::group_thousands(a / 100);
         write!(f, "{sign}{grouped}.{:02}", a % 100)
     }
 }

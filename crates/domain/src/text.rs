@@ -1,4 +1,5 @@
-//! Small text normalisations shared by the parsers: Thai digits and separators.
+//! Small text normalisations shared by the parsers and the views: Thai digits, and numbers
+//! grouped in thousands for people.
 
 use std::borrow::Cow;
 
@@ -20,6 +21,19 @@ pub fn ascii_digits(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// `12345` → `12,345`: how counts are written for people in Thai and in English alike.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn is_thai_digit(c: char) -> bool {
     ('๐'..='๙').contains(&c)
 }
@@ -27,6 +41,15 @@ fn is_thai_digit(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1000), "1,000");
+        assert_eq!(group_thousands(27_000_000), "27,000,000");
+        assert_eq!(group_thousands(u64::MAX), "18,446,744,073,709,551,615");
+    }
 
     #[test]
     fn thai_digits_become_ascii() {
