@@ -97,9 +97,9 @@ impl ReadErrorKind {
             }
             ReadErrorKind::SheetNotFound { name } => format!("ไม่พบแผ่นงานชื่อ {name:?}"),
             ReadErrorKind::NoSheet => "ไฟล์ Excel ไม่มีแผ่นงาน".to_owned(),
-            ReadErrorKind::WorkbookTooLarge { limit_mib } => format!(
-                "ไฟล์ Excel เมื่อแตกออกมีขนาดเกิน {limit_mib} MiB ให้แบ่งไฟล์ หรือบันทึกเป็น CSV"
-            ),
+            ReadErrorKind::WorkbookTooLarge { limit_mib } => {
+                format!("ไฟล์ Excel เมื่อแตกออกมีขนาดเกิน {limit_mib} MiB ให้แบ่งไฟล์ หรือบันทึกเป็น CSV")
+            }
             ReadErrorKind::Spreadsheet(_) => {
                 "เปิดไฟล์ Excel ไม่ได้ (ไฟล์เสียหาย หรือไม่ใช่ .xlsx/.xls)".to_owned()
             }

@@ -168,7 +168,10 @@ fn a_workbook_that_unpacks_to_more_than_the_limit_is_refused_before_unpacking() 
         .err()
         .expect("refused");
     assert!(
-        matches!(err.kind(), ReadErrorKind::WorkbookTooLarge { limit_mib: 512 }),
+        matches!(
+            err.kind(),
+            ReadErrorKind::WorkbookTooLarge { limit_mib: 512 }
+        ),
         "got {err}"
     );
     assert!(err.to_string().contains("512 MiB"), "{err}");
