@@ -6,15 +6,21 @@
 //! a query cannot drift between them. Only this crate speaks SQL; its public signatures carry
 //! domain types and [`StoreError`], never a driver type.
 
+mod access;
 mod error;
 mod feed;
+mod lookup;
 mod migrate;
+mod panel;
 mod registry;
 mod rows;
 pub mod testing;
 
+pub use access::{FormTokenUse, NewUser, ScopeEntry, SessionRecord, UserRecord};
 pub use error::StoreError;
 pub use feed::{Change, Lagged, MAX_PATCHES, Subscription};
+pub use lookup::{AreaFilter, SearchBy, SearchHit};
+pub use panel::{RecordChange, RecordChangeKind, RecordEntity};
 pub use registry::{AuditEntry, Counts, Tx};
 
 use std::time::Duration;

@@ -8,11 +8,15 @@
 use crate::{Backend, Inner, Store, StoreError, dispatch};
 
 /// (version, name, SQL). Append only: an applied migration is never edited.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "registry",
-    include_str!("../migrations/0001_registry.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "registry",
+        include_str!("../migrations/0001_registry.sql"),
+    ),
+    (2, "panel", include_str!("../migrations/0002_panel.sql")),
+    (3, "access", include_str!("../migrations/0003_access.sql")),
+];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migration (
     version BIGINT PRIMARY KEY,

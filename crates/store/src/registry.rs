@@ -328,7 +328,7 @@ impl Store {
         &self,
         sql: &str,
         map: fn(&dyn RowGet) -> Result<T, StoreError>,
-        sink: &mut dyn FnMut(T) -> std::io::Result<()>,
+        sink: &mut (dyn FnMut(T) -> std::io::Result<()> + Send),
     ) -> Result<(), StoreError> {
         let sql = self.dialect(sql);
         dispatch!(&self.inner, Inner, pool => {
@@ -342,7 +342,7 @@ impl Store {
 
     pub async fn for_each_village(
         &self,
-        sink: &mut dyn FnMut(Village) -> std::io::Result<()>,
+        sink: &mut (dyn FnMut(Village) -> std::io::Result<()> + Send),
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT {} FROM village ORDER BY code{{{{C}}}}",
@@ -353,7 +353,7 @@ impl Store {
 
     pub async fn for_each_household(
         &self,
-        sink: &mut dyn FnMut(Household) -> std::io::Result<()>,
+        sink: &mut (dyn FnMut(Household) -> std::io::Result<()> + Send),
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT {} FROM household ORDER BY house_code{{{{C}}}}",
@@ -365,7 +365,7 @@ impl Store {
 
     pub async fn for_each_person(
         &self,
-        sink: &mut dyn FnMut(Person) -> std::io::Result<()>,
+        sink: &mut (dyn FnMut(Person) -> std::io::Result<()> + Send),
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT {} FROM person ORDER BY person_code{{{{C}}}}",
@@ -376,7 +376,7 @@ impl Store {
 
     pub async fn for_each_flag(
         &self,
-        sink: &mut dyn FnMut(PersonFlag) -> std::io::Result<()>,
+        sink: &mut (dyn FnMut(PersonFlag) -> std::io::Result<()> + Send),
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT {} FROM person_flag ORDER BY person_code{{{{C}}}}, flag{{{{C}}}}, as_of",
@@ -387,7 +387,7 @@ impl Store {
 
     pub async fn for_each_welfare_card(
         &self,
-        sink: &mut dyn FnMut(WelfareCard) -> std::io::Result<()>,
+        sink: &mut (dyn FnMut(WelfareCard) -> std::io::Result<()> + Send),
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT {} FROM welfare_card ORDER BY person_code{{{{C}}}}, as_of",
@@ -398,7 +398,7 @@ impl Store {
 
     pub async fn for_each_event(
         &self,
-        sink: &mut dyn FnMut(MembershipEvent) -> std::io::Result<()>,
+        sink: &mut (dyn FnMut(MembershipEvent) -> std::io::Result<()> + Send),
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT {} FROM membership_event \
@@ -425,7 +425,7 @@ impl Store {
     /// Assessments by round, then house code.
     pub async fn for_each_assessment(
         &self,
-        sink: &mut dyn FnMut(Assessment) -> std::io::Result<()>,
+        sink: &mut (dyn FnMut(Assessment) -> std::io::Result<()> + Send),
     ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT {} FROM assessment ORDER BY round_year, house_code{{{{C}}}}",
@@ -541,6 +541,12 @@ impl Store {
 }
 
 impl Tx {
+    /// Notes a change made by this transaction's own SQL (outside the upserts), to be
+    /// published when it commits: views built on `entity` must then be rebuilt.
+    pub(crate) fn note_change(&mut self, entity: &'static str) {
+        self.pending.registry(entity);
+    }
+
     /// Commits, then tells the change feed what was committed.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let changes = self.pending.take();
@@ -548,7 +554,6 @@ impl Tx {
         self.feed.publish(changes);
         Ok(())
     }
-
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         dispatch!(self.inner, TxInner, tx => tx.rollback().await?);

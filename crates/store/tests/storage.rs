@@ -80,7 +80,18 @@ async fn migrations_are_idempotent_and_required() {
             db.store.check_schema().await,
             Err(StoreError::NotInitialised)
         ));
-        assert_eq!(db.store.migrate().await.unwrap(), 1);
+        // Every migration of crates/store/migrations/, each once.
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "sql")
+            })
+            .count();
+        assert_eq!(db.store.migrate().await.unwrap(), files);
         assert_eq!(db.store.migrate().await.unwrap(), 0);
         db.store.check_schema().await.unwrap();
     }
@@ -290,4 +301,340 @@ async fn unsupported_urls_are_refused_by_name() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("mysql"));
+}
+
+// Access to the web app (accounts, sessions, throttling, one-time form tokens) and the reads
+// of its pages (one household, scoped search).
+
+fn scope(kind: &str, code: &str) -> halve_store::ScopeEntry {
+    halve_store::ScopeEntry {
+        kind: kind.into(),
+        code: code.into(),
+    }
+}
+
+#[tokio::test]
+async fn accounts_and_sessions_live_until_they_expire_or_end() {
+    use halve_store::NewUser;
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let entries = [scope("zone", "coast"), scope("area", "8001")];
+        let worker = NewUser {
+            username: "somsri",
+            display_name: "สมศรี",
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            role: "zone_worker",
+            scope: &entries,
+        };
+        let id = s.add_user(&worker, 100).await.unwrap();
+        let taken = s.add_user(&worker, 100).await.unwrap_err();
+        // SQLite names no constraint, PostgreSQL does: either way a refusal without the name.
+        assert!(
+            matches!(&taken, StoreError::Constraint { .. })
+                || matches!(&taken, StoreError::Database { summary, .. } if summary == "UniqueViolation"),
+            "{taken:?}"
+        );
+        assert!(
+            !taken.to_string().contains("somsri"),
+            "no stored value in errors"
+        );
+        let admin = NewUser {
+            username: "admin",
+            display_name: "admin",
+            password_hash: "x",
+            role: "admin",
+            scope: &[],
+        };
+        s.add_user(&admin, 100).await.unwrap();
+        let found = s.user_by_name("somsri").await.unwrap().unwrap();
+        assert_eq!(found.id, id);
+        assert_eq!(found.role, "zone_worker");
+        assert!(found.active);
+        assert_eq!(
+            found.scope,
+            vec![scope("area", "8001"), scope("zone", "coast")]
+        );
+        assert!(s.user_by_name("nobody").await.unwrap().is_none());
+        let names: Vec<String> = s
+            .users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(names, ["admin", "somsri"]);
+        assert!(s.set_password_hash("somsri", "new").await.unwrap());
+        assert!(!s.set_password_hash("nobody", "new").await.unwrap());
+        assert_eq!(
+            s.user_by_name("somsri")
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash,
+            "new"
+        );
+
+        s.create_session("hash-1", id, "csrf-1", 1_000, 2_000)
+            .await
+            .unwrap();
+        let session = s.session("hash-1", 1_500).await.unwrap().unwrap();
+        assert_eq!(session.user.username, "somsri");
+        assert_eq!(session.csrf_token, "csrf-1");
+        assert!(
+            s.session("hash-1", 2_000).await.unwrap().is_none(),
+            "expired"
+        );
+        assert!(s.session("other", 1_500).await.unwrap().is_none());
+        s.touch_session("hash-1", 1_900, 3_000).await.unwrap();
+        assert_eq!(
+            s.session("hash-1", 2_500).await.unwrap().unwrap().last_seen,
+            1_900
+        );
+        s.create_session("hash-2", id, "csrf-2", 1_000, 1_200)
+            .await
+            .unwrap();
+        assert_eq!(s.prune_access(2_600, 0, 0).await.unwrap(), 1, "hash-2 only");
+        s.end_session("hash-1").await.unwrap();
+        assert!(s.session("hash-1", 2_500).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_counted_by_subject_within_a_window() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        s.record_login_failure(&["user:a", "ip:127.0.0.1"], 100)
+            .await
+            .unwrap();
+        s.record_login_failure(&["user:a"], 200).await.unwrap();
+        s.record_login_failure(&["user:b"], 300).await.unwrap();
+        assert_eq!(
+            s.login_failures_since("user:a", 0).await.unwrap(),
+            (2, Some(100))
+        );
+        assert_eq!(
+            s.login_failures_since("user:a", 150).await.unwrap(),
+            (1, Some(200))
+        );
+        assert_eq!(
+            s.login_failures_since("ip:127.0.0.1", 0).await.unwrap(),
+            (1, Some(100))
+        );
+        assert_eq!(
+            s.login_failures_since("user:c", 0).await.unwrap(),
+            (0, None)
+        );
+        s.clear_login_failures("user:a").await.unwrap();
+        assert_eq!(s.login_failures_since("user:a", 0).await.unwrap().0, 0);
+        assert_eq!(s.login_failures_since("user:b", 0).await.unwrap().0, 1);
+        s.prune_access(1_000, 0, 1_000).await.unwrap();
+        assert_eq!(s.login_failures_since("user:b", 0).await.unwrap().0, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_form_token_is_spent_once_and_only_with_its_write() {
+    use halve_store::FormTokenUse;
+    for db in TestDb::all().await {
+        let s = &db.store;
+        s.issue_form_token("t1", "session-a", "assess:H1", 100)
+            .await
+            .unwrap();
+        // Spent in a transaction that rolls back: still unspent.
+        let mut tx = s.begin().await.unwrap();
+        let used = tx
+            .spend_form_token("t1", "session-a", "assess:H1", 110, "/households/H1")
+            .await;
+        assert_eq!(used.unwrap(), FormTokenUse::Spent);
+        tx.rollback().await.unwrap();
+        let mut tx = s.begin().await.unwrap();
+        let used = tx
+            .spend_form_token(
+                "t1",
+                "session-a",
+                "assess:H1",
+                120,
+                "/households/H1?saved=1",
+            )
+            .await;
+        assert_eq!(used.unwrap(), FormTokenUse::Spent);
+        tx.commit().await.unwrap();
+        let mut tx = s.begin().await.unwrap();
+        assert_eq!(
+            tx.spend_form_token("t1", "session-a", "assess:H1", 130, "/x")
+                .await
+                .unwrap(),
+            FormTokenUse::AlreadyUsed {
+                outcome: Some("/households/H1?saved=1".into())
+            }
+        );
+        // Another session's or another form's token is not this one.
+        assert_eq!(
+            tx.spend_form_token("t1", "session-b", "assess:H1", 130, "/x")
+                .await
+                .unwrap(),
+            FormTokenUse::Unknown
+        );
+        assert_eq!(
+            tx.spend_form_token("t1", "session-a", "assess:H2", 130, "/x")
+                .await
+                .unwrap(),
+            FormTokenUse::Unknown
+        );
+        tx.rollback().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn one_household_is_read_whole_and_searches_stay_in_their_areas() {
+    use halve_store::{AreaFilter, SearchBy};
+    for db in TestDb::all().await {
+        seeded(&db).await;
+        let s = &db.store;
+        assert_eq!(
+            s.household("H1").await.unwrap().unwrap(),
+            household("H1", "80010101")
+        );
+        assert!(s.household("H9").await.unwrap().is_none());
+        assert_eq!(s.persons_in("H1").await.unwrap().len(), 1);
+        assert!(s.persons_in("H2").await.unwrap().is_empty());
+        assert_eq!(
+            s.village("80010101").await.unwrap().unwrap().name_th,
+            "บ้านทดสอบ"
+        );
+        assert_eq!(s.villages_in("800101").await.unwrap().len(), 1);
+        assert!(s.assessments_of("H1").await.unwrap().is_empty());
+        assert!(s.events_at("H1").await.unwrap().is_empty());
+
+        let all = AreaFilter::default();
+        let houses = |hits: Vec<halve_store::SearchHit>| -> Vec<String> {
+            hits.iter()
+                .map(|h| h.household.house_code.as_str().to_owned())
+                .collect()
+        };
+        let by_name = s
+            .search_households(&SearchBy::Name(vec!["สม".into(), "ใจ".into()]), &all, 50)
+            .await
+            .unwrap();
+        assert_eq!(houses(by_name.clone()), ["H1"]);
+        assert_eq!(
+            by_name[0].person.as_ref().unwrap().person_code.as_str(),
+            "P1"
+        );
+        let miss = SearchBy::Name(vec!["ใจ".into(), "ดำ".into()]);
+        assert!(
+            s.search_households(&miss, &all, 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let wildcard = SearchBy::Name(vec!["%".into()]);
+        assert!(
+            s.search_households(&wildcard, &all, 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let by_id = SearchBy::CitizenId("1101700230708".into());
+        assert_eq!(
+            houses(s.search_households(&by_id, &all, 50).await.unwrap()),
+            ["H1"]
+        );
+        let by_code = SearchBy::HouseCode("H2".into());
+        assert_eq!(
+            houses(s.search_households(&by_code, &all, 50).await.unwrap()),
+            ["H2"]
+        );
+        let by_village = SearchBy::Village("80010101".into());
+        assert_eq!(
+            houses(s.search_households(&by_village, &all, 50).await.unwrap()),
+            ["H1", "H2"]
+        );
+        assert_eq!(
+            s.search_households(&by_village, &all, 1)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let here = AreaFilter {
+            include: vec!["8001".into()],
+            ..AreaFilter::default()
+        };
+        let elsewhere = AreaFilter {
+            include: vec!["8002".into()],
+            ..AreaFilter::default()
+        };
+        let excluded = AreaFilter {
+            include: vec!["8001".into()],
+            exclude: vec!["800101".into()],
+            nothing: false,
+        };
+        let nothing = AreaFilter {
+            nothing: true,
+            ..AreaFilter::default()
+        };
+        for by in [&by_id, &by_code, &by_village] {
+            assert!(!s.search_households(by, &here, 50).await.unwrap().is_empty());
+            for f in [&elsewhere, &excluded, &nothing] {
+                assert!(
+                    s.search_households(by, f, 50).await.unwrap().is_empty(),
+                    "{by:?} {f:?}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn record_changes_round_trip_and_unchanged_ones_are_not_rewritten() {
+    use halve_store::{RecordChange, RecordChangeKind, RecordEntity};
+    for db in TestDb::all().await {
+        seeded(&db).await;
+        let merge = RecordChange {
+            entity: RecordEntity::Household,
+            code: Key::parse("H2").unwrap(),
+            change: RecordChangeKind::Merged,
+            date: BeDate::parse("2567-01-15").unwrap(),
+            into: Some(Key::parse("H1").unwrap()),
+            note: "ครัวเรือนซ้ำ".into(),
+        };
+        let correction = RecordChange {
+            entity: RecordEntity::Person,
+            code: Key::parse("P1").unwrap(),
+            change: RecordChangeKind::Corrected,
+            date: BeDate::parse("2567-02-01").unwrap(),
+            into: None,
+            note: String::new(),
+        };
+        let mut tx = db.store.begin().await.unwrap();
+        let written = tx
+            .upsert_record_changes(&[correction.clone(), merge.clone()])
+            .await
+            .unwrap();
+        assert_eq!(written, 2);
+        tx.commit().await.unwrap();
+        // By entity, then code: households before persons.
+        assert_eq!(
+            db.store.record_changes().await.unwrap(),
+            vec![merge.clone(), correction.clone()]
+        );
+        let mut tx = db.store.begin().await.unwrap();
+        assert_eq!(
+            tx.upsert_record_changes(std::slice::from_ref(&merge))
+                .await
+                .unwrap(),
+            0,
+            "{:?}: an identical change is not rewritten",
+            db.store.backend()
+        );
+        let mut later = merge.clone();
+        later.date = BeDate::parse("2567-03-01").unwrap();
+        assert_eq!(tx.upsert_record_changes(&[later.clone()]).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        assert_eq!(
+            db.store.record_changes().await.unwrap(),
+            vec![later, correction]
+        );
+    }
 }
