@@ -12,11 +12,14 @@
 pub mod change;
 pub mod data;
 pub mod engine;
+pub mod panel;
+pub mod progress;
 pub mod rational;
 pub mod report;
 mod sliced;
 pub mod snapshot;
 pub mod spec;
+pub mod target;
 
 pub use change::{Change, ChangeKind, changes, group_changes};
 pub use data::{Columns, DataError, Loader, load};
@@ -24,10 +27,16 @@ pub use engine::{
     AtCutoff, ClearBits, EngineError, Estimates, GroupEstimate, Method, Scoring, WhatIf, estimate,
     estimate_with_threads, what_if,
 };
+pub use panel::{
+    Class, Flow, Panel, PanelBuilder, PanelCounts, PanelError, PanelRules, PanelView, State,
+    classify,
+};
+pub use progress::{Outlook, ProgressReport, ProgressRow, Status, outlook};
 pub use rational::{Ratio, RatioError};
 pub use report::{ChangeRecord, Lang, Report, ResultRecord, write_table};
 pub use snapshot::{BuildError, Cell, GroupColumn, Layout, Snapshot, SnapshotBuilder, Year};
 pub use spec::{Cutoff, CutoffError, Spec, SpecError};
+pub use target::{Target, TargetError, Term};
 
 /// Parses a comma-separated list of cutoffs in percent, e.g. `20,33.33,100/3`.
 pub fn parse_cutoffs(text: &str) -> Result<Vec<Cutoff>, CutoffError> {
