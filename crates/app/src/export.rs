@@ -234,6 +234,20 @@ async fn export_kind(
                     tick(vec![r.year.to_string(), r.date.to_string(), r.label])?;
                 }
             }
+            Kind::RecordChanges => {
+                store
+                    .for_each_record_change(&mut |c| {
+                        tick(vec![
+                            c.entity.code().to_owned(),
+                            c.code.to_string(),
+                            c.change.code().to_owned(),
+                            c.date.to_string(),
+                            opt(c.into),
+                            c.note,
+                        ])
+                    })
+                    .await?
+            }
             Kind::Assessments => unreachable!("handled above"),
         }
         out

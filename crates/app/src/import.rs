@@ -18,7 +18,7 @@ use halve_domain::{
     WelfareCardStatus, parse_bool, parse_indicator_name, parse_text,
 };
 use halve_io::{ErrorReport, Header, OpenOptions, Record, TableReader};
-use halve_store::{AuditEntry, Store, Tx};
+use halve_store::{AuditEntry, RecordChange, RecordChangeKind, RecordEntity, Store, Tx};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -145,7 +145,7 @@ pub async fn import_tables(
                     "ไม่รู้ว่าไฟล์นี้เป็นข้อมูลชนิดใด: ดูชื่อคอลัมน์ที่ต้องมีในคู่มือ",
                     "cannot tell what records this file holds: its columns match no kind \
                      (villages, households, persons, person_flags, welfare_cards, \
-                     membership_events, rounds, assessments)",
+                     membership_events, rounds, assessments, record_changes)",
                 );
                 reports.push(report);
             }
@@ -365,6 +365,7 @@ struct Pending {
     events: Vec<MembershipEvent>,
     rounds: Vec<AssessmentRound>,
     assessments: Vec<Assessment>,
+    record_changes: Vec<RecordChange>,
 }
 
 impl Pending {
@@ -377,7 +378,8 @@ impl Pending {
             + tx.upsert_welfare_cards(&self.welfare).await?
             + tx.upsert_events(&self.events).await?
             + tx.upsert_rounds(&self.rounds).await?
-            + tx.upsert_assessments(&self.assessments).await?)
+            + tx.upsert_assessments(&self.assessments).await?
+            + tx.upsert_record_changes(&self.record_changes).await?)
     }
 }
 
@@ -434,6 +436,7 @@ impl<'r> FileImport<'r> {
             + p.events.len()
             + p.rounds.len()
             + p.assessments.len()
+            + p.record_changes.len()
     }
 
     /// Marks `key` as seen on `line`; reports a duplicate if it was seen before.
@@ -520,6 +523,7 @@ impl<'r> FileImport<'r> {
                 }
             }
             Kind::Persons => self.person_row(cells, refs),
+            Kind::RecordChanges => self.record_change_row(cells, refs),
             Kind::PersonFlags => {
                 let person_code = cells.req("person_code", |s| known_person(s, refs));
                 let flag = cells.req("flag", VulnerabilityFlag::parse);
@@ -639,6 +643,74 @@ impl<'r> FileImport<'r> {
                     });
                 }
             }
+        }
+    }
+
+    /// A household or person record merged into another, or withdrawn as registered in
+    /// error. The record (and the one it is merged into) must exist; a merge names a record
+    /// other than itself, and only a merge names one.
+    fn record_change_row(&mut self, mut cells: Cells<'_>, refs: &Refs) {
+        let line = cells.record.line;
+        let entity = cells.req("entity", RecordEntity::parse);
+        let known = |s: &str| match entity {
+            Some(RecordEntity::Household) => known_house(s, refs),
+            Some(RecordEntity::Person) => known_person(s, refs),
+            // The entity's own error is reported; the code is only checked for shape.
+            None => Key::parse(s),
+        };
+        let code = cells.req("code", known);
+        let change = cells.req("change", RecordChangeKind::parse);
+        let date = cells.req("date", BeDate::parse);
+        let into = cells.opt("into_code", known);
+        let note = cells.opt("note", |s| parse_text(s, 500));
+        match (change, &into) {
+            (Some(RecordChangeKind::Merged), Some(None)) => {
+                cells.fail::<()>(
+                    "into_code",
+                    ParseError::new(
+                        "record_change.into_missing",
+                        "การรวมระเบียนต้องระบุรหัสระเบียนที่รวมเข้า (into_code)",
+                        "a merge names the record it was merged into (into_code)",
+                    ),
+                );
+            }
+            (Some(RecordChangeKind::Corrected), Some(Some(_))) => {
+                cells.fail::<()>(
+                    "into_code",
+                    ParseError::new(
+                        "record_change.into_unexpected",
+                        "การแก้ไขระเบียนไม่มีระเบียนที่รวมเข้า: เว้นว่าง into_code",
+                        "a correction merges into nothing: leave into_code blank",
+                    ),
+                );
+            }
+            _ => {}
+        }
+        if let (Some(code), Some(Some(into))) = (&code, &into)
+            && code == into
+        {
+            cells.fail::<()>(
+                "into_code",
+                ParseError::new(
+                    "record_change.into_itself",
+                    "ระเบียนรวมเข้ากับตัวเองไม่ได้",
+                    "a record cannot be merged into itself",
+                ),
+            );
+        }
+        if cells.ok(self.report)
+            && let (Some(entity), Some(code), Some(change), Some(date), Some(into), Some(note)) =
+                (entity, code, change, date, into, note)
+            && self.first_time(format!("{entity}|{code}"), line, "code")
+        {
+            self.pending.record_changes.push(RecordChange {
+                entity,
+                code,
+                change,
+                date,
+                into,
+                note: note.unwrap_or_default(),
+            });
         }
     }
 

@@ -17,10 +17,11 @@ pub enum Kind {
     MembershipEvents,
     Rounds,
     Assessments,
+    RecordChanges,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Villages,
         Kind::Households,
         Kind::Persons,
@@ -29,6 +30,7 @@ impl Kind {
         Kind::MembershipEvents,
         Kind::Rounds,
         Kind::Assessments,
+        Kind::RecordChanges,
     ];
 
     /// The file stem `halve export` uses.
@@ -42,6 +44,7 @@ impl Kind {
             Kind::MembershipEvents => "membership_events",
             Kind::Rounds => "rounds",
             Kind::Assessments => "assessments",
+            Kind::RecordChanges => "record_changes",
         }
     }
 
@@ -55,6 +58,7 @@ impl Kind {
             Kind::MembershipEvents => "การเปลี่ยนแปลงสมาชิก",
             Kind::Rounds => "รอบการสำรวจ",
             Kind::Assessments => "ผลการสำรวจ",
+            Kind::RecordChanges => "การรวมหรือแก้ไขระเบียน",
         }
     }
 
@@ -76,6 +80,7 @@ impl Kind {
             Kind::MembershipEvents => &["person_code", "house_code", "kind", "date"],
             Kind::Rounds => &["year", "date", "label"],
             Kind::Assessments => &["round", "house_code", "assessed_on", "members"],
+            Kind::RecordChanges => &["entity", "code", "change", "date"],
         }
     }
 
@@ -106,6 +111,7 @@ impl Kind {
             Kind::MembershipEvents => &["person_code", "house_code", "kind", "date", "note"],
             Kind::Rounds => &["year", "date", "label"],
             Kind::Assessments => &["round", "house_code", "assessed_on", "members"],
+            Kind::RecordChanges => &["entity", "code", "change", "date", "into_code", "note"],
         }
     }
 
@@ -120,6 +126,7 @@ impl Kind {
             Kind::MembershipEvents => &["person_code", "kind"],
             Kind::Rounds => &["year", "label"],
             Kind::Assessments => &["round", "house_code"],
+            Kind::RecordChanges => &["entity", "change"],
         }
     }
 

@@ -4,6 +4,7 @@
 //! no business rule lives in a CLI command or a route handler. Long work reports through
 //! [`Progress`]; failures come back as [`AppError`], worded for the council's workers.
 
+pub mod assess;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod kinds;
 pub mod live;
 pub mod measure;
 pub mod progress;
+pub mod target;
 
 pub use error::AppError;
 pub use progress::{NoProgress, Progress};

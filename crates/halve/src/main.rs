@@ -6,6 +6,8 @@
 
 mod measure_cmd;
 mod progress;
+mod progress_cmd;
+mod serve_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -52,6 +54,8 @@ enum Command {
     },
     /// วัดความยากจนหลายมิติ จากไฟล์ CSV หรือจากทะเบียน (Alkire–Foster measures of a plain CSV, or of the registry)
     Measure(measure_cmd::MeasureArgs),
+    /// ความก้าวหน้าสู่เป้าหมายลดลงครึ่งหนึ่ง รายพื้นที่และรายโซน (progress towards the target, by area or zone)
+    Progress(progress_cmd::ProgressArgs),
     /// สร้างจังหวัดนครศรีธรรมราชจำลอง (build a deterministic synthetic Nakhon Si Thammarat)
     Demo {
         #[arg(long, default_value_t = DemoOptions::DEFAULT_HOUSEHOLDS)]
@@ -61,7 +65,15 @@ enum Command {
         /// Build and print the summary only; do not start the web app.
         #[arg(long)]
         no_serve: bool,
+        /// Address the web app listens on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
     },
+    /// เปิดเว็บแอป (serve the web app)
+    Serve(serve_cmd::ServeArgs),
+    /// จัดการบัญชีผู้ใช้เว็บแอป (manage the web app's accounts)
+    #[command(subcommand)]
+    User(serve_cmd::UserCommand),
 }
 
 /// The actor named in the audit log for work done from the shell.
@@ -81,6 +93,15 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Measure(args) => {
             measure_cmd::run(&args, &cli.database, &mut std::io::stdout().lock()).await?;
+        }
+        Command::Progress(args) => {
+            progress_cmd::run(
+                &args,
+                &cli.database,
+                &progress,
+                &mut std::io::stdout().lock(),
+            )
+            .await?;
         }
         Command::Init => {
             let store = Store::connect(&cli.database).await?;
@@ -110,7 +131,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo {
             households,
             seed,
-            no_serve: _,
+            no_serve,
+            bind,
         } => {
             let store = Store::connect(&cli.database).await?;
             store.migrate().await?;
@@ -128,6 +150,37 @@ async fn run(cli: Cli) -> Result<()> {
                     .context("building the demo province")?;
                 print!("{summary}");
             }
+            if !no_serve {
+                use halve_app::clock::Clock;
+                let created =
+                    halve_web::accounts::create_demo_accounts(&store, SystemClock.unix_seconds())
+                        .await?;
+                let banner = if created {
+                    format!(
+                        "เข้าสู่ระบบสาธิต (demo sign-in): admin / {0} \
+                         (also coordinator, coast, viewer with the same password)",
+                        halve_web::accounts::DEMO_PASSWORD
+                    )
+                } else {
+                    "มีบัญชีผู้ใช้อยู่แล้ว ใช้บัญชีเดิม (accounts exist already: sign in with one; the \
+                     demo accounts, if made here, are admin / coordinator / coast / viewer)"
+                        .to_string()
+                };
+                serve_cmd::serve(store, &serve_cmd::ServeArgs::with_bind(bind), Some(banner))
+                    .await?;
+                return Ok(());
+            }
+            store.close().await;
+        }
+        Command::Serve(args) => {
+            let store = Store::connect(&cli.database).await?;
+            store.migrate().await?;
+            serve_cmd::serve(store, &args, None).await?;
+        }
+        Command::User(command) => {
+            let store = Store::connect(&cli.database).await?;
+            store.migrate().await?;
+            serve_cmd::user(&store, &command).await?;
             store.close().await;
         }
     }

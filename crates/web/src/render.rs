@@ -1,0 +1,102 @@
+//! Pages from templates: minijinja, with every template and the stylesheet embedded in the
+//! binary, HTML-escaped by default.
+//!
+//! Each page gets the same frame: the words of its language (`tr`), the signed-in user, the
+//! session's CSRF token for its forms and the link to the other language.
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::value::{Serde, Value};
+use minijinja::{Environment, UndefinedBehavior, context};
+
+use crate::access::Current;
+use crate::error::WebError;
+use crate::i18n::Lang;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    (
+        "dashboard.html",
+        include_str!("../templates/dashboard.html"),
+    ),
+    ("figures.html", include_str!("../templates/figures.html")),
+    ("children.html", include_str!("../templates/children.html")),
+    ("area.html", include_str!("../templates/area.html")),
+    ("search.html", include_str!("../templates/search.html")),
+    (
+        "household.html",
+        include_str!("../templates/household.html"),
+    ),
+    ("assess.html", include_str!("../templates/assess.html")),
+    ("import.html", include_str!("../templates/import.html")),
+];
+
+const STYLESHEET: &str = include_str!("../static/style.css");
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    pub fn new() -> Templates {
+        let mut env = Environment::new();
+        // A misspelt variable fails the render (and the tests) instead of printing nothing;
+        // `{% if x %}` on an absent optional value stays allowed.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        Templates { env }
+    }
+
+    /// Renders a page in the frame of `lang` and `user`; `path` is the page's own path, for
+    /// the language switch.
+    pub fn page(
+        &self,
+        name: &str,
+        lang: Lang,
+        user: Option<&Current>,
+        path: &str,
+        page: Value,
+    ) -> Result<Html<String>, WebError> {
+        let user_value = user.map(|u| {
+            context! {
+                name => u.display_name.clone(),
+                username => u.username.clone(),
+                role => u.role.code(),
+                role_label => lang.t(&format!("role_{}", u.role.code())),
+                sees_records => u.role.sees_records(),
+                imports => u.role.imports(),
+            }
+        });
+        let other = match lang {
+            Lang::Th => Lang::En,
+            Lang::En => Lang::Th,
+        };
+        let frame = context! {
+            tr => Value::from(Serde(lang.words())),
+            lang => lang.code(),
+            other_lang => other.code(),
+            other_lang_label => lang.t("other_language"),
+            path => path,
+            user => user_value,
+            csrf => user.map(|u| u.csrf.clone()).unwrap_or_default(),
+        };
+        let ctx = context! { ..frame, ..page };
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map(Html)
+            .map_err(|e| WebError::Internal(format!("template {name}: {e:#}")))
+    }
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        STYLESHEET,
+    )
+        .into_response()
+}
