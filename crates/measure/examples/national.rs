@@ -241,9 +241,9 @@ fn write_results(est: &Estimates, out: &Path) {
         v.extend(&g.hd);
         for at in &g.at {
             v.extend([at.h, at.a, at.m0]);
-            v.extend(&at.hdk);
-            v.extend(&at.actb);
-            v.extend(&at.pctb);
+            v.extend(at.hdk());
+            v.extend(at.actb());
+            v.extend(at.pctb());
         }
     }
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();

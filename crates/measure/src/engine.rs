@@ -179,14 +179,41 @@ pub struct AtCutoff {
     pub q: f64,
     /// Unweighted number of poor units of identification.
     pub q_units: u64,
+    /// Per indicator `hdk`, `actb`, `pctb`, then per dimension `dim_actb`, `dim_pctb`, in one
+    /// allocation (a national run has thousands of populations); read them through the
+    /// methods of the same names.
+    figures: Vec<f64>,
+    indicators: usize,
+}
+
+impl AtCutoff {
+    fn part(&self, i: usize) -> &[f64] {
+        let n = self.indicators;
+        let d = (self.figures.len() - 3 * n) / 2;
+        let start = if i < 3 { i * n } else { 3 * n + (i - 3) * d };
+        let len = if i < 3 { n } else { d };
+        &self.figures[start..start + len]
+    }
     /// Censored headcount ratio per indicator.
-    pub hdk: Vec<f64>,
+    pub fn hdk(&self) -> &[f64] {
+        self.part(0)
+    }
     /// Absolute contribution per indicator, w_j × hdk_j (sums to M0).
-    pub actb: Vec<f64>,
+    pub fn actb(&self) -> &[f64] {
+        self.part(1)
+    }
     /// Percentage contribution per indicator as a share, actb_j / M0 (sums to 1).
-    pub pctb: Vec<f64>,
-    pub dim_actb: Vec<f64>,
-    pub dim_pctb: Vec<f64>,
+    pub fn pctb(&self) -> &[f64] {
+        self.part(2)
+    }
+    /// Absolute contribution per dimension (sums to M0).
+    pub fn dim_actb(&self) -> &[f64] {
+        self.part(3)
+    }
+    /// Percentage contribution per dimension as a share (sums to 1).
+    pub fn dim_pctb(&self) -> &[f64] {
+        self.part(4)
+    }
 }
 
 /// All measures for one population.
@@ -347,7 +374,7 @@ pub fn what_if(
             let mut copy = sliced.clone();
             for (clear, &mask) in change.clear.iter().zip(&masks) {
                 for pos in stored(clear) {
-                    copy.clear_bits(pos, mask);
+                    copy.clear_bits(&snapshot.cells, pos, mask);
                 }
             }
             estimate_on(snapshot, Source::Sliced(&copy), &m, threads)
@@ -444,7 +471,7 @@ fn estimate_on(
             scan_sliced(snapshot, sliced, &circuit, &plan, threads)
         }
     };
-    let groups = aggregate(snapshot, &plan, &scoring, method, &rank, &cell_acc);
+    let groups = aggregate(snapshot, &plan, &scoring, method, &rank, &cell_acc, threads);
     Ok(Estimates {
         method: method.clone(),
         scoring,
@@ -684,6 +711,7 @@ fn aggregate(
     method: &Method,
     rank: &[usize],
     cell_acc: &[f64],
+    threads: usize,
 ) -> Vec<GroupEstimate> {
     let acc_len = plan.acc_len();
     let n_years = snapshot.years.len().max(1);
@@ -710,27 +738,46 @@ fn aggregate(
     }
 
     let has_year = !snapshot.years.is_empty();
-    let mut out = Vec::new();
-    for y in 0..n_years {
-        for target in 0..per_year {
-            let (by, group) = if target == 0 {
-                (None, None)
-            } else {
-                let c = col_offset.partition_point(|&o| o <= target) - 1;
-                (Some(c), Some(target - col_offset[c]))
-            };
-            let t = &totals[(y * per_year + target) * acc_len..][..acc_len];
-            if let Some(est) = measures(plan, scoring, method, rank, t) {
-                out.push(GroupEstimate {
-                    year: has_year.then_some(y),
-                    by,
-                    group,
-                    ..est
-                });
-            }
-        }
+    // Turning totals into measures is independent per population and, with thousands of
+    // subgroups, as long as the scan itself: it is split across the same threads, in order.
+    let populations = n_years * per_year;
+    let estimate = |i: usize| {
+        let (y, target) = (i / per_year, i % per_year);
+        let (by, group) = if target == 0 {
+            (None, None)
+        } else {
+            let c = col_offset.partition_point(|&o| o <= target) - 1;
+            (Some(c), Some(target - col_offset[c]))
+        };
+        let t = &totals[i * acc_len..][..acc_len];
+        measures(plan, scoring, method, rank, t).map(|est| GroupEstimate {
+            year: has_year.then_some(y),
+            by,
+            group,
+            ..est
+        })
+    };
+    if threads <= 1 || populations < 1024 {
+        return (0..populations).filter_map(estimate).collect();
     }
-    out
+    let chunk = populations.div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..populations)
+            .step_by(chunk)
+            .map(|start| {
+                let estimate = &estimate;
+                s.spawn(move || {
+                    (start..(start + chunk).min(populations))
+                        .filter_map(estimate)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("measure thread panicked"))
+            .collect()
+    })
 }
 
 /// Measures from the level totals of one population; `None` when it has no units.
@@ -765,29 +812,28 @@ fn measures(
             let h = q / n;
             let a = if q > 0.0 { score / q } else { 0.0 };
             let m0 = score / n;
-            let hdk: Vec<f64> = (0..nind)
-                .map(|j| poor.clone().map(|l| level(l)[3 + j]).sum::<f64>() / n)
-                .collect();
-            let actb: Vec<f64> = hdk.iter().zip(weights).map(|(h, w)| h * w).collect();
+            let dims = method.dimensions.len();
+            let mut figures = vec![0.0; 3 * nind + 2 * dims];
             let share = |x: f64| if m0 > 0.0 { x / m0 } else { 0.0 };
-            let pctb: Vec<f64> = actb.iter().map(|&x| share(x)).collect();
-            let dim_actb: Vec<f64> = method
-                .dimensions
-                .iter()
-                .map(|(_, r)| actb[r.clone()].iter().sum())
-                .collect();
-            let dim_pctb = dim_actb.iter().map(|&x| share(x)).collect();
+            for j in 0..nind {
+                let hdk = poor.clone().map(|l| level(l)[3 + j]).sum::<f64>() / n;
+                figures[j] = hdk;
+                figures[nind + j] = hdk * weights[j];
+                figures[2 * nind + j] = share(hdk * weights[j]);
+            }
+            for (d, (_, r)) in method.dimensions.iter().enumerate() {
+                let actb: f64 = figures[nind + r.start..nind + r.end].iter().sum();
+                figures[3 * nind + d] = actb;
+                figures[3 * nind + dims + d] = share(actb);
+            }
             AtCutoff {
                 h,
                 a,
                 m0,
                 q,
                 q_units: q_units as u64,
-                hdk,
-                actb,
-                pctb,
-                dim_actb,
-                dim_pctb,
+                figures,
+                indicators: nind,
             }
         })
         .collect();

@@ -110,13 +110,13 @@ pub fn result_records(est: &Estimates) -> Vec<ResultRecord> {
             push("q_units", None, at.q_units as f64);
             for (j, name) in names.iter().enumerate() {
                 push("hd", Some(name), g.hd[j]);
-                push("hdk", Some(name), at.hdk[j]);
-                push("actb", Some(name), at.actb[j]);
-                push("pctb", Some(name), at.pctb[j]);
+                push("hdk", Some(name), at.hdk()[j]);
+                push("actb", Some(name), at.actb()[j]);
+                push("pctb", Some(name), at.pctb()[j]);
             }
             for (d, (name, _)) in est.method.dimensions.iter().enumerate() {
-                push("actb_dim", Some(name), at.dim_actb[d]);
-                push("pctb_dim", Some(name), at.dim_pctb[d]);
+                push("actb_dim", Some(name), at.dim_actb()[d]);
+                push("pctb_dim", Some(name), at.dim_pctb()[d]);
             }
         }
     }
@@ -470,9 +470,9 @@ pub fn write_table(
                         ind_title(j),
                         dec(*w),
                         pct(g.hd[j]),
-                        pct(at.hdk[j]),
-                        dec(at.actb[j]),
-                        pct(at.pctb[j]),
+                        pct(at.hdk()[j]),
+                        dec(at.actb()[j]),
+                        pct(at.pctb()[j]),
                     ]);
                 }
                 for d in 0..spec.dimensions.len() {
@@ -481,8 +481,8 @@ pub fn write_table(
                         String::new(),
                         String::new(),
                         String::new(),
-                        dec(at.dim_actb[d]),
-                        pct(at.dim_pctb[d]),
+                        dec(at.dim_actb()[d]),
+                        pct(at.dim_pctb()[d]),
                     ]);
                 }
                 write_rows(out, &rows)?;

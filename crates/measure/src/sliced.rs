@@ -52,6 +52,9 @@ pub(crate) struct Sliced {
     cell_sb: Vec<u32>,
     /// For each stored row (cell order), its slot: superblock × 512 + lane × 64 + bit.
     slot: Vec<u32>,
+    /// Per cell, the totals that no method changes: `[units, population, Σ weight × deprived
+    /// in j …]`. Kept exact as rows are patched, so a scan only counts the poor.
+    base: Vec<u64>,
     /// Per superblock: the occupancy plane, the lane weights, then one plane per indicator.
     data: Vec<u64>,
 }
@@ -131,6 +134,7 @@ impl Sliced {
             nind,
             cell_sb,
             slot: vec![0; bits.len()],
+            base: vec![0; cells.len() * (2 + nind)],
             data: Vec::new(),
         };
         sliced.data = vec![0; total * sliced.sb_words()];
@@ -151,6 +155,7 @@ impl Sliced {
                         let slot = lane * 64 + bit;
                         sliced.slot[row] = slot as u32;
                         sliced.write(slot, true, bits[row]);
+                        sliced.count(c, bits[row], w, true);
                     }
                     lane += 1;
                 }
@@ -168,6 +173,34 @@ impl Sliced {
 
     fn word(&self, lane: usize, plane: usize) -> usize {
         (lane / LANES) * self.sb_words() + plane * LANES + lane % LANES
+    }
+
+    /// Adds (or takes away) one row's contribution to its cell's method-free totals.
+    fn count(&mut self, cell: usize, bits: u32, weight: u64, add: bool) {
+        let n = 2 + self.nind;
+        let base = &mut self.base[cell * n..(cell + 1) * n];
+        let apply = |x: &mut u64, v: u64| {
+            if add {
+                *x += v;
+            } else {
+                *x -= v;
+            }
+        };
+        apply(&mut base[0], 1);
+        apply(&mut base[1], weight);
+        for j in 0..self.nind {
+            if bits >> j & 1 == 1 {
+                apply(&mut base[2 + j], weight);
+            }
+        }
+    }
+
+    /// The indicator bits stored in one slot.
+    fn bits_at(&self, slot: usize) -> u32 {
+        let lane = slot / 64;
+        (0..self.nind)
+            .filter(|&j| self.data[self.word(lane, FIRST_INDICATOR + j)] >> (slot % 64) & 1 == 1)
+            .fold(0, |b, j| b | 1 << j)
     }
 
     fn lane_weight(&self, lane: usize) -> u64 {
@@ -209,12 +242,15 @@ impl Sliced {
     ) -> Result<(), Unsliceable> {
         let w = whole_weight(weight).ok_or(Unsliceable::Weights)?;
         let slot = self.slot[row] as usize;
-        if self.lane_weight(slot / 64) == w {
+        let c = cells.partition_point(|cell| cell.rows.end <= row);
+        let (old_bits, old_weight) = (self.bits_at(slot), self.lane_weight(slot / 64));
+        if old_weight == w {
+            self.count(c, old_bits, old_weight, false);
+            self.count(c, bits, w, true);
             self.write(slot, true, bits);
             return Ok(());
         }
         // Move the row to a free slot of a lane that has its weight, or to an empty lane.
-        let c = cells.partition_point(|cell| cell.rows.end <= row);
         let lanes = self.cell_sb[c] as usize * LANES..self.cell_sb[c + 1] as usize * LANES;
         let mut target = None;
         for lane in lanes {
@@ -231,6 +267,8 @@ impl Sliced {
             }
         }
         let lane = target.ok_or(Unsliceable::Full)?;
+        self.count(c, old_bits, old_weight, false);
+        self.count(c, bits, w, true);
         let free = (!self.data[self.word(lane, VALID)]).trailing_zeros() as usize;
         self.write(slot, false, 0);
         self.set_lane_weight(lane, w);
@@ -241,8 +279,12 @@ impl Sliced {
     }
 
     /// Clears indicator `mask` bits of one stored row (for what-if copies).
-    pub(crate) fn clear_bits(&mut self, row: usize, mask: u32) {
+    pub(crate) fn clear_bits(&mut self, cells: &[Cell], row: usize, mask: u32) {
         let slot = self.slot[row] as usize;
+        let c = cells.partition_point(|cell| cell.rows.end <= row);
+        let (old, w) = (self.bits_at(slot), self.lane_weight(slot / 64));
+        self.count(c, old, w, false);
+        self.count(c, old & !mask, w, true);
         let bit = 1u64 << (slot % 64);
         for j in 0..self.nind {
             if mask >> j & 1 == 1 {
@@ -474,11 +516,11 @@ fn scan_generic<L: Lanes>(
     let nind = sliced.nind;
     let sets = circuit.thresholds.len() + 1;
     let acc_len = sets * (3 + nind);
-    // Per set (everyone, then poor at each sorted cutoff), lane-wise sums: units, population,
-    // then each indicator's weighted count.
+    // Per set of the poor at each sorted cutoff, lane-wise sums: units, population, then each
+    // indicator's weighted count. The set of everyone is the cell's stored `base`.
     let per_set = 2 + nind;
-    let mut acc = vec![L::zero(); sets * per_set];
-    let mut masks = vec![L::zero(); sets];
+    let mut acc = vec![L::zero(); (sets - 1) * per_set];
+    let mut masks = vec![L::zero(); sets - 1];
     let mut planes = vec![L::zero(); nind];
     let mut score = [L::zero(); MAX_SCORE_BITS];
     let words = sliced.sb_words();
@@ -500,9 +542,8 @@ fn scan_generic<L: Lanes>(
                 *x = L::load(&block[(FIRST_INDICATOR + j) * LANES..]);
             }
             score_of(circuit, &planes, &mut score);
-            masks[0] = valid;
             for (m, &t) in circuit.thresholds.iter().enumerate() {
-                masks[m + 1] = at_least(&score[..circuit.score_bits], t).and(valid);
+                masks[m] = at_least(&score[..circuit.score_bits], t).and(valid);
             }
             for (m, &mask) in masks.iter().enumerate() {
                 let a = &mut acc[m * per_set..(m + 1) * per_set];
@@ -514,19 +555,32 @@ fn scan_generic<L: Lanes>(
             }
         }
         let dst = &mut out[(c - first_cell) * acc_len..(c - first_cell + 1) * acc_len];
-        flush(circuit, nind, sets, &mut acc, dst);
+        let base = &sliced.base[c * per_set..(c + 1) * per_set];
+        flush(circuit, nind, sets, base, &mut acc, dst);
     }
 }
 
 /// Turns a cell's cumulative set totals into per-level totals (level `l` = in set `l` but
 /// not in set `l + 1`), adds them to `dst`, and clears the accumulators.
 #[inline(always)]
-fn flush<L: Lanes>(circuit: &Circuit, nind: usize, sets: usize, acc: &mut [L], dst: &mut [f64]) {
+fn flush<L: Lanes>(
+    circuit: &Circuit,
+    nind: usize,
+    sets: usize,
+    base: &[u64],
+    acc: &mut [L],
+    dst: &mut [f64],
+) {
     let per_set = 2 + nind;
     let stride = 3 + nind;
-    // cum[m] = [units, population, Σ w·g_j …] as exact integers; one extra empty set.
+    // cum[m] = [units, population, Σ w·g_j …] as exact integers: everyone, the poor at each
+    // cutoff, and one extra empty set.
     let mut cum = vec![0u64; (sets + 1) * per_set];
-    for (c, a) in cum.chunks_exact_mut(per_set).zip(acc.chunks_exact(per_set)) {
+    cum[..per_set].copy_from_slice(base);
+    for (c, a) in cum[per_set..]
+        .chunks_exact_mut(per_set)
+        .zip(acc.chunks_exact(per_set))
+    {
         for (x, v) in c.iter_mut().zip(a) {
             *x = v.sum();
         }
@@ -554,16 +608,16 @@ fn score_of<L: Lanes>(circuit: &Circuit, planes: &[L], score: &mut [L; MAX_SCORE
     let top = circuit.score_bits;
     score[..top].fill(L::zero());
     for (units, inds, width) in &circuit.classes {
-        // How many of this class's indicators each row is deprived in.
-        let mut count = [L::zero(); 6];
-        for &j in inds {
-            let mut carry = planes[j];
-            for bit in count.iter_mut().take(*width) {
-                let next = bit.and(carry);
-                *bit = bit.xor(carry);
-                carry = next;
-            }
-        }
+        // How many of this class's indicators each row is deprived in; the counter's width is
+        // a constant in each arm, so the counter stays in registers.
+        let count = match width {
+            1 => widen(count_of::<L, 1>(planes, inds)),
+            2 => widen(count_of::<L, 2>(planes, inds)),
+            3 => widen(count_of::<L, 3>(planes, inds)),
+            4 => widen(count_of::<L, 4>(planes, inds)),
+            5 => widen(count_of::<L, 5>(planes, inds)),
+            _ => count_of::<L, 6>(planes, inds),
+        };
         // score += count × units, one shifted addition per set bit of units.
         let mut u = *units;
         while u != 0 {
@@ -583,6 +637,26 @@ fn score_of<L: Lanes>(circuit: &Circuit, planes: &[L], score: &mut [L; MAX_SCORE
             }
         }
     }
+}
+
+/// A ripple counter of `W` bits: how many of `inds`' planes have each row's bit set.
+#[inline(always)]
+fn count_of<L: Lanes, const W: usize>(planes: &[L], inds: &[usize]) -> [L; W] {
+    let mut count = [L::zero(); W];
+    for &j in inds {
+        let mut carry = planes[j];
+        for bit in count.iter_mut() {
+            let next = bit.and(carry);
+            *bit = bit.xor(carry);
+            carry = next;
+        }
+    }
+    count
+}
+
+#[inline(always)]
+fn widen<L: Lanes, const W: usize>(count: [L; W]) -> [L; 6] {
+    std::array::from_fn(|b| if b < W { count[b] } else { L::zero() })
 }
 
 /// Rows whose score is at least `t`: scanning from the top bit, a row is above `t` once it has

@@ -76,19 +76,19 @@ fn five_households_by_hand() {
     close(k50.m0, 0.35, "M0 50");
     close(k50.q, 5.0, "q 50");
     assert_eq!(k50.q_units, 3);
-    close(k50.hdk[0], 0.4, "hdk a");
-    close(k50.hdk[2], 0.3, "hdk c");
-    close(k50.actb[0], 0.1, "actb a");
-    close(k50.actb[2], 0.15, "actb c");
-    close(k50.pctb[0], 2.0 / 7.0, "pctb a");
-    close(k50.dim_actb[0], 0.2, "d1");
-    close(k50.dim_actb[1], 0.15, "d2");
+    close(k50.hdk()[0], 0.4, "hdk a");
+    close(k50.hdk()[2], 0.3, "hdk c");
+    close(k50.actb()[0], 0.1, "actb a");
+    close(k50.actb()[2], 0.15, "actb c");
+    close(k50.pctb()[0], 2.0 / 7.0, "pctb a");
+    close(k50.dim_actb()[0], 0.2, "d1");
+    close(k50.dim_actb()[1], 0.15, "d2");
 
     let k25 = &all.at[1];
     close(k25.h, 0.6, "H 25");
     close(k25.a, 0.625, "A 25");
     close(k25.m0, 0.375, "M0 25");
-    close(k25.hdk[0], 0.5, "hdk a 25");
+    close(k25.hdk()[0], 0.5, "hdk a 25");
 
     let x = est.find(None, Some((0, 0))).unwrap();
     let y = est.find(None, Some((0, 1))).unwrap();
@@ -253,7 +253,7 @@ fn many_indicators_use_several_bytes() {
     close(all.at[0].a, 0.35, "A at 35");
     close(all.at[1].h, 0.0, "H at 36");
     close(all.at[1].a, 0.0, "A when nobody is poor");
-    close(all.at[0].hdk[19], 0.25, "hdk of the last indicator");
+    close(all.at[0].hdk()[19], 0.25, "hdk of the last indicator");
     close(all.hd[0], 0.75, "hd of the first indicator");
 }
 

@@ -118,7 +118,7 @@ proptest! {
                 prop_assert!(near(at.h, h), "H {} vs {}", at.h, h);
                 prop_assert!(near(at.a, a), "A {} vs {}", at.a, a);
                 prop_assert!(near(at.m0, m0), "M0 {} vs {}", at.m0, m0);
-                for (got, want) in at.hdk.iter().zip(&hdk) {
+                for (got, want) in at.hdk().iter().zip(&hdk) {
                     prop_assert!(near(*got, *want));
                 }
             }
@@ -133,15 +133,15 @@ proptest! {
                 // M0 = H × A.
                 prop_assert!(near(at.m0, at.h * at.a));
                 // Contributions sum to M0, and to 100 %.
-                prop_assert!(near(at.actb.iter().sum::<f64>(), at.m0));
-                prop_assert!(near(at.dim_actb.iter().sum::<f64>(), at.m0));
+                prop_assert!(near(at.actb().iter().sum::<f64>(), at.m0));
+                prop_assert!(near(at.dim_actb().iter().sum::<f64>(), at.m0));
                 if at.m0 > 0.0 {
-                    prop_assert!(near(at.pctb.iter().sum::<f64>(), 1.0));
-                    prop_assert!(near(at.dim_pctb.iter().sum::<f64>(), 1.0));
+                    prop_assert!(near(at.pctb().iter().sum::<f64>(), 1.0));
+                    prop_assert!(near(at.dim_pctb().iter().sum::<f64>(), 1.0));
                 }
                 // Censored headcounts never exceed uncensored ones.
-                for j in 0..at.hdk.len() {
-                    prop_assert!(at.hdk[j] <= g.hd[j] + 1e-12);
+                for j in 0..at.hdk().len() {
+                    prop_assert!(at.hdk()[j] <= g.hd[j] + 1e-12);
                 }
             }
         }
