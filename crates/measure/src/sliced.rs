@@ -85,9 +85,9 @@ impl Sliced {
     pub(crate) fn first_cell_at(&self, sb: usize) -> usize {
         self.cell_sb[..self.cell_sb.len() - 1].partition_point(|&s| (s as usize) < sb)
     }
-    /// Bytes the scan reads.
+    /// Bytes the scan reads: the planes, and the per-cell totals it starts from.
     pub(crate) fn bytes(&self) -> usize {
-        self.data.len() * 8
+        (self.data.len() + self.base.len()) * 8
     }
 
     /// Lays out rows that are already in cell order: within each cell, rows of equal weight
