@@ -21,10 +21,20 @@ pub enum Format {
     Json,
 }
 
+/// The language of a table's labels (`--lang`), for every command that prints tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LangArg {
     Th,
     En,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::Th => Lang::Th,
+            LangArg::En => Lang::En,
+        }
+    }
 }
 
 /// Compute multidimensional poverty (Alkire–Foster, as OPHI) for a data file.
@@ -161,13 +171,13 @@ fn write_result(
     let written = match args.format {
         Format::Json => writeln!(out, "{}", result.report.to_json()),
         Format::Csv => result.report.write_csv(out),
-        Format::Table => {
-            let lang = match args.lang {
-                LangArg::Th => Lang::Th,
-                LangArg::En => Lang::En,
-            };
-            write_table(spec, &result.report, &result.estimates, lang, out)
-        }
+        Format::Table => write_table(
+            spec,
+            &result.report,
+            &result.estimates,
+            args.lang.into(),
+            out,
+        ),
     };
     match written {
         // A reader that stops early (`| head`) is not an error of ours.

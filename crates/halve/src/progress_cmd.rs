@@ -9,10 +9,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use halve_app::measure::Grouping;
+
+use crate::measure_cmd::LangArg;
 use halve_app::target::{
     DEFAULT_TARGET, ProgressOptions, parse_target, progress_registry, shipped_target,
 };
-use halve_measure::{Lang, Spec};
+use halve_measure::Spec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -23,12 +25,6 @@ pub enum Format {
     Csv,
     /// One object: the target and spec with their versions, `rows` and `transitions`.
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LangArg {
-    Th,
-    En,
 }
 
 /// Progress of the registry towards a target, by area.
@@ -106,13 +102,7 @@ pub async fn run(
     let written = match args.format {
         Format::Json => writeln!(out, "{}", report.to_json()),
         Format::Csv => report.write_csv(out),
-        Format::Table => report.write_table(
-            match args.lang {
-                LangArg::Th => Lang::Th,
-                LangArg::En => Lang::En,
-            },
-            out,
-        ),
+        Format::Table => report.write_table(args.lang.into(), out),
     };
     match written {
         // A reader that stops early (`| head`) is not an error of ours.

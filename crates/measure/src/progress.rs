@@ -43,7 +43,7 @@ use serde::Serialize;
 use crate::change;
 use crate::panel::{Class, Flow, PanelCounts};
 use crate::rational::Ratio;
-use crate::report::Lang;
+use crate::report::{Lang, write_rows};
 use crate::spec::{Cutoff, Spec};
 use crate::target::Target;
 
@@ -978,46 +978,6 @@ const EN: Labels = Labels {
     cohort_status: "cohort status",
     transitions: "Transitions",
 };
-
-/// Display width in a terminal: Thai vowel and tone marks above or below a consonant take no
-/// column of their own (as in the measure report's tables).
-fn width(s: &str) -> usize {
-    s.chars()
-        .filter(|&c| {
-            !matches!(c, '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}')
-                && !('\u{0300}'..='\u{036F}').contains(&c)
-        })
-        .count()
-}
-
-fn write_rows(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| width(s))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            let pad = " ".repeat(widths[c] - width(cell));
-            if c == 0 {
-                line.push_str(cell);
-                line.push_str(&pad);
-            } else {
-                line.push_str("  ");
-                line.push_str(&pad);
-                line.push_str(cell);
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
-}
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {

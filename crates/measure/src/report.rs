@@ -311,7 +311,8 @@ fn width(s: &str) -> usize {
         .count()
 }
 
-fn write_rows(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+/// Writes rows as aligned columns: the first left-aligned, the rest right-aligned.
+pub(crate) fn write_rows(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
