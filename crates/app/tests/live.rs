@@ -209,3 +209,73 @@ async fn a_change_to_other_records_rebuilds() {
         );
     }
 }
+
+/// Households poor at the spec's first cutoff in the last round, from the engine's estimates.
+fn poor_households(snapshot: &halve_app::measure::RegistrySnapshot) -> u64 {
+    let run = snapshot.run(None).unwrap();
+    let est = &run.estimates;
+    let last = est.years.len() - 1;
+    est.groups
+        .iter()
+        .find(|g| g.year == Some(last) && g.by.is_none())
+        .unwrap()
+        .at[0]
+        .q_units
+}
+
+#[tokio::test]
+async fn a_lifted_household_leaves_the_count_under_every_area_grouping() {
+    for db in TestDb::all().await {
+        let demo = DemoOptions {
+            households: 400,
+            seed: 3,
+        };
+        build_demo(&db.store, &demo, &NoProgress).await.unwrap();
+        let options = MeasureOptions {
+            by: vec![
+                Grouping::Province,
+                Grouping::District,
+                Grouping::Subdistrict,
+                Grouping::Village,
+                Grouping::EcoZone,
+            ],
+            ..MeasureOptions::default()
+        };
+        let live = LiveSnapshot::new(&db.store, spec(), options).await.unwrap();
+        let before = poor_households(&live.read().await.unwrap());
+        let all = assessments(&db.store).await;
+        let last = all.iter().map(|a| a.round).max().unwrap();
+        let spec = spec();
+        let profile = |a: &Assessment| halve_app::measure::deprivation_profile(&spec, a).unwrap();
+        let poor = all
+            .iter()
+            .find(|a| a.round == last && profile(a).is_some_and(|b| b != 0))
+            .unwrap();
+        let clean = all
+            .iter()
+            .find(|a| a.round == last && profile(a) == Some(0))
+            .unwrap();
+        let lifted = Assessment {
+            values: clean.values.clone(),
+            ..poor.clone()
+        };
+        let mut tx = db.store.begin().await.unwrap();
+        tx.upsert_assessments(std::slice::from_ref(&lifted))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let after = poor_households(&live.read().await.unwrap());
+        assert_eq!(after, before - 1);
+        let fresh = halve_app::measure::RegistrySnapshot::build(
+            &db.store,
+            &spec,
+            &MeasureOptions {
+                by: vec![Grouping::Village],
+                ..MeasureOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(poor_households(&fresh), after);
+    }
+}

@@ -20,6 +20,7 @@ mod i18n;
 mod live;
 mod pages;
 mod render;
+mod target_panel;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +52,8 @@ pub struct Config {
     pub max_failures_per_ip: i64,
     /// The largest upload the import page takes, in bytes.
     pub max_upload_bytes: usize,
+    /// The target the dashboard's progress panel follows.
+    pub target: halve_measure::Target,
 }
 
 impl Config {
@@ -63,6 +66,12 @@ impl Config {
             max_failures_per_account: 5,
             max_failures_per_ip: 20,
             max_upload_bytes: 64 * 1024 * 1024,
+            target: halve_app::target::parse_target(
+                halve_app::target::shipped_target(halve_app::target::DEFAULT_TARGET)
+                    .expect("the default target is shipped"),
+                halve_app::target::DEFAULT_TARGET,
+            )
+            .expect("the shipped default target parses (tested in halve-app)"),
         }
     }
 }
@@ -77,6 +86,7 @@ pub struct AppState {
     pub zones: EcoZoneSet,
     pub tree: &'static AreaTree,
     templates: render::Templates,
+    target_panel: Arc<target_panel::TargetPanel>,
 }
 
 impl AppState {
@@ -87,6 +97,8 @@ impl AppState {
         config: Config,
     ) -> Result<Arc<AppState>, WebError> {
         let live = Live::build(&store, &config.spec).await?;
+        let target_panel = target_panel::TargetPanel::new(config.target.clone());
+        target_panel.refresh(&store, live.generation(), clock.now_iso());
         Ok(Arc::new(AppState {
             store,
             clock,
@@ -95,6 +107,7 @@ impl AppState {
             zones: EcoZoneSet::shipped_nakhon_si_thammarat(),
             tree: AreaTree::shipped(),
             templates: render::Templates::new(),
+            target_panel,
         }))
     }
 

@@ -127,6 +127,9 @@ pub struct Live {
     snapshot: Arc<LiveSnapshot>,
     /// The figures computed after the last change the snapshot took in.
     measures: RwLock<Arc<Measures>>,
+    /// How many times the figures have been recomputed: views derived from the registry
+    /// (the target panel) compare it to know they are stale.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Live {
@@ -140,6 +143,7 @@ impl Live {
         Ok(Live {
             snapshot,
             measures: RwLock::new(measures),
+            generation: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -152,8 +156,15 @@ impl Live {
             let snapshot = self.snapshot.read().await?;
             let fresh = Arc::new(Measures::from_snapshot(&snapshot)?);
             *self.measures.write().await = fresh;
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(self.measures.read().await.clone())
+    }
+
+    /// Bumped each time the figures are recomputed after a change.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub async fn spec(&self) -> Result<Spec, WebError> {

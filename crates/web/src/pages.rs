@@ -263,6 +263,10 @@ pub async fn dashboard(
     lang: Lang,
 ) -> Result<Response, WebError> {
     let m = state.live.measures().await?;
+    state
+        .target_panel
+        .refresh(&state.store, state.live.generation(), state.clock.now_iso());
+    let progress = target_view(&state.target_panel.state().await, lang);
     let spec = &state.config.spec;
     let zones = children_view(
         &m,
@@ -295,11 +299,67 @@ pub async fn dashboard(
         "districts": districts,
         "province": {"code": province.to_string(), "name": area_name(&state, province, lang)},
         "zones_provisional": state.zones.provisional,
+        "progress": progress,
     }));
     Ok(state
         .templates
         .page("dashboard.html", lang, Some(&current), "/", page)?
         .into_response())
+}
+
+/// The target panel: for the province and each zone, the latest round's persons in the
+/// target population against the baseline and the milestone, with both statuses.
+fn target_view(state: &crate::target_panel::PanelState, lang: Lang) -> Json {
+    use crate::target_panel::PanelState;
+    let ready = match state {
+        PanelState::Computing => return json!({"state": "computing"}),
+        PanelState::Failed => return json!({"state": "failed"}),
+        PanelState::Ready(r) => r,
+    };
+    let mlang = match lang {
+        Lang::Th => halve_measure::Lang::Th,
+        Lang::En => halve_measure::Lang::En,
+    };
+    let latest = |report: &halve_measure::ProgressReport| -> Vec<Json> {
+        let last = report.rows.iter().map(|r| r.year).max();
+        report
+            .rows
+            .iter()
+            // The zone report closes with the whole province, which has its own row above.
+            .filter(|r| Some(r.year) == last && r.level != "all")
+            .map(|r| {
+                let p = &r.persons;
+                json!({
+                    "code": r.area_code,
+                    "name": lang.pick(&r.area_name_th, &r.area_name_en),
+                    "round": r.round,
+                    "baseline": halve_domain::text::group_thousands(p.baseline),
+                    "count": halve_domain::text::group_thousands(p.count),
+                    "milestone": halve_domain::text::group_thousands(p.outlook.milestone.round() as u64),
+                    "target": p.target,
+                    "change": p.outlook.change_pct.map(|c| format!("{c:+.1}%")).unwrap_or_default(),
+                    "status": p.outlook.status.label(mlang),
+                    "status_code": p.outlook.status.code(),
+                    "cohort_status": p.cohort_outlook.status.label(mlang),
+                    "cohort_status_code": p.cohort_outlook.status.code(),
+                })
+            })
+            .collect()
+    };
+    let report = &ready.province;
+    json!({
+        "state": "ready",
+        "target": report.target,
+        "target_version": report.target_version,
+        "provisional": report.target_provisional,
+        "name": lang.pick(&report.target_name_th, &report.target_name_en),
+        "spec": report.spec,
+        "spec_version": report.spec_version,
+        "horizon": report.horizon,
+        "province": latest(&ready.province),
+        "zones": latest(&ready.zones),
+        "as_of": ready.as_of,
+    })
 }
 
 pub async fn areas_root(State(state): State<Arc<AppState>>, _current: Current) -> Redirect {

@@ -22,6 +22,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("figures.html", include_str!("../templates/figures.html")),
     ("children.html", include_str!("../templates/children.html")),
+    (
+        "progress_row.html",
+        include_str!("../templates/progress_row.html"),
+    ),
     ("area.html", include_str!("../templates/area.html")),
     ("search.html", include_str!("../templates/search.html")),
     (

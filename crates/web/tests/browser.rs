@@ -130,6 +130,27 @@ fn screenshots() -> PathBuf {
     dir
 }
 
+/// The element, once the page that follows a click has loaded it: WebDriver's `find` does
+/// not wait, and a loaded CI machine can take seconds to answer a form.
+async fn wait_for(client: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    match client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(locator)
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => {
+            // Leave the page that was there for whoever reads the failure.
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(screenshots().join("failure.png"), png);
+            }
+            let url = client.current_url().await.map(|u| u.to_string());
+            panic!("{locator:?} did not appear on {url:?}: {e}");
+        }
+    }
+}
+
 /// Saves the current page at a phone's and a desktop's width.
 async fn shoot(client: &Client, name: &str) {
     for (label, (w, h)) in [("phone", PHONE), ("desktop", DESKTOP)] {
@@ -146,7 +167,7 @@ async fn poor_households(client: &Client, base: &str) -> u64 {
     client.goto(&format!("{base}/")).await.unwrap();
     let cell = client
         .find(Locator::Css(
-            "table.figures tbody tr:last-child td:nth-of-type(4)",
+            "table.figures:not(.progress) tbody tr:last-child td:nth-of-type(4)",
         ))
         .await
         .expect("the figures table");
@@ -236,6 +257,7 @@ async fn a_worker_finds_a_household_records_an_assessment_and_the_dashboard_coun
         .click()
         .await
         .unwrap();
+    wait_for(&client, Locator::Css("form[action='/logout']")).await;
     let before = poor_households(&client, &base).await;
     assert!(before > 0);
     shoot(&client, "dashboard").await;
@@ -257,32 +279,23 @@ async fn a_worker_finds_a_household_records_an_assessment_and_the_dashboard_coun
         .click()
         .await
         .unwrap();
+    let hit = wait_for(&client, Locator::LinkText(code)).await;
     shoot(&client, "search").await;
-    client
-        .find(Locator::LinkText(code))
-        .await
-        .expect("the household in the results")
-        .click()
-        .await
-        .unwrap();
+    hit.click().await.unwrap();
+    let record = wait_for(&client, Locator::Css("a.button[href$='/assess']")).await;
     shoot(&client, "household").await;
 
     // Record the assessment: nothing deprived, and a sufficient income.
-    client
-        .find(Locator::Css("a.button[href$='/assess']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    record.click().await.unwrap();
     let round = target.round.be().to_string();
-    client
-        .find(Locator::Css(&format!("#round option[value='{round}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    wait_for(
+        &client,
+        Locator::Css(&format!("#round option[value='{round}']")),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     shoot(&client, "assess").await;
     for ind in &spec.indicators {
         let name = format!("v_{}", ind.rule.column());
@@ -311,10 +324,7 @@ async fn a_worker_finds_a_household_records_an_assessment_and_the_dashboard_coun
         .click()
         .await
         .unwrap();
-    let saved = client
-        .find(Locator::Css("p.ok[role=status]"))
-        .await
-        .expect("the household page says it was saved");
+    let saved = wait_for(&client, Locator::Css("p.ok[role=status]")).await;
     assert!(!saved.text().await.unwrap().is_empty());
 
     // The dashboard counts one poor household fewer.

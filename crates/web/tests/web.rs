@@ -897,3 +897,52 @@ async fn static_files_and_unknown_paths() {
         assert_eq!(b.get("/nothing-here").await.status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_progress_towards_the_target_once_computed() {
+    use halve_app::target::{
+        DEFAULT_TARGET, ProgressOptions, parse_target, progress_registry, shipped_target,
+    };
+    for db in TestDb::all().await {
+        let app = app(&db).await;
+        let mut b = Browser::login(&app, "coordinator").await;
+        // The panel is computed in the background; the page says so until it is ready.
+        let mut page = b.get("/").await;
+        for _ in 0..300 {
+            if page.body.contains("class=\"status-") {
+                break;
+            }
+            assert!(
+                page.body.contains("กำลังคำนวณ"),
+                "computing, or ready, never missing"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            page = b.get("/").await;
+        }
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("nst-halve-2571"), "the target is named");
+        assert!(page.body.contains("tpmap-5"), "and the spec it uses");
+        // The province's row shows what the target engine computes for it.
+        let target = parse_target(shipped_target(DEFAULT_TARGET).unwrap(), DEFAULT_TARGET).unwrap();
+        let report = progress_registry(
+            &app.store,
+            &target,
+            &ProgressOptions::default(),
+            &halve_app::NoProgress,
+        )
+        .await
+        .unwrap();
+        let last = report.rows.iter().map(|r| r.year).max().unwrap();
+        let row = report.rows.iter().find(|r| r.year == last).unwrap();
+        let expected = format!(
+            "<td class=\"num\">{}</td>\n  <td class=\"num strong\">{}</td>",
+            halve_domain::text::group_thousands(row.persons.baseline),
+            halve_domain::text::group_thousands(row.persons.count)
+        );
+        assert!(page.body.contains(&expected), "{expected}");
+        assert!(
+            page.body
+                .contains(row.persons.outlook.status.label(halve_measure::Lang::Th))
+        );
+    }
+}
