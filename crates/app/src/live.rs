@@ -7,9 +7,12 @@
 //! (a change to households, persons or rounds; a feed that moved on without us; an audit log
 //! that grew with no change on our feed, i.e. another process wrote) makes the next read
 //! rebuild from the store. Since the store publishes before a commit returns, a write followed
-//! by a read in the same process always sees the write.
+//! by a read in the same process always sees the write; another process's write is seen
+//! within [`HEAD_INTERVAL`] (the audit head is not read on every one of hundreds of reads per
+//! second).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use halve_measure::Spec;
 use halve_store::{Change, Store, Subscription};
@@ -34,9 +37,16 @@ pub struct LiveSnapshot {
     spec: Spec,
     options: MeasureOptions,
     snapshot: RwLock<RegistrySnapshot>,
-    /// The feed, and the audit head the snapshot reflects (to notice other processes).
-    follow: Mutex<(Subscription, i64)>,
+    /// The feed, the audit head the snapshot reflects (to notice other processes), and when
+    /// that head was last read.
+    follow: Mutex<(Subscription, i64, Option<Instant>)>,
+    /// How often, at most, a read asks the database for the audit head: reads come in the
+    /// hundreds per second under load, and another process's write may wait this long.
+    head_interval: Duration,
 }
+
+/// The default of [`LiveSnapshot::set_head_interval`].
+pub const HEAD_INTERVAL: Duration = Duration::from_secs(1);
 
 impl LiveSnapshot {
     /// Builds the snapshot and starts following the store. The subscription is taken first,
@@ -55,8 +65,23 @@ impl LiveSnapshot {
             spec,
             options,
             snapshot: RwLock::new(snapshot),
-            follow: Mutex::new((subscription, head)),
+            follow: Mutex::new((subscription, head, Some(Instant::now()))),
+            head_interval: HEAD_INTERVAL,
         }))
+    }
+
+    /// Like [`LiveSnapshot::new`], checking the audit head for other processes' writes at most
+    /// once per `interval` (zero: on every read).
+    pub async fn with_head_interval(
+        store: &Store,
+        spec: Spec,
+        options: MeasureOptions,
+        interval: Duration,
+    ) -> Result<Arc<LiveSnapshot>, AppError> {
+        let live = LiveSnapshot::new(store, spec, options).await?;
+        let mut live = Arc::into_inner(live).expect("just made");
+        live.head_interval = interval;
+        Ok(Arc::new(live))
     }
 
     /// The snapshot, current with every commit made before this call.
@@ -69,7 +94,7 @@ impl LiveSnapshot {
     /// do. Returns what it did.
     pub async fn catch_up(&self) -> Result<CatchUp, AppError> {
         let mut follow = self.follow.lock().await;
-        let (subscription, seen_head) = &mut *follow;
+        let (subscription, seen_head, checked) = &mut *follow;
         let mut patches = Vec::new();
         let mut rebuild = false;
         loop {
@@ -86,13 +111,17 @@ impl LiveSnapshot {
                 Err(_lagged) => rebuild = true,
             }
         }
-        let head = self.store.audit_head().await?;
-        // Our own writes are audited too; only a head that moved without any change on our
-        // feed means someone else wrote.
-        if head != *seen_head && patches.is_empty() && !rebuild {
-            rebuild = true;
+        let due = checked.is_none_or(|at| at.elapsed() >= self.head_interval);
+        if due || !patches.is_empty() || rebuild {
+            let head = self.store.audit_head().await?;
+            // Our own writes are audited too; only a head that moved without any change on our
+            // feed means someone else wrote.
+            if head != *seen_head && patches.is_empty() && !rebuild {
+                rebuild = true;
+            }
+            *seen_head = head;
+            *checked = Some(Instant::now());
         }
-        *seen_head = head;
         if !rebuild && patches.is_empty() {
             return Ok(CatchUp::default());
         }

@@ -11,6 +11,7 @@ use halve_domain::Assessment;
 use halve_measure::{Report, Spec};
 use halve_store::testing::TestDb;
 use halve_store::{AuditEntry, Store};
+use std::time::Duration;
 
 fn spec() -> Spec {
     Spec::from_toml_str(shipped_spec("tpmap-5").unwrap(), "tpmap-5.toml").unwrap()
@@ -86,7 +87,9 @@ async fn the_live_snapshot_follows_committed_writes() {
             seed: 5,
         };
         build_demo(&db.store, &demo, &NoProgress).await.unwrap();
-        let live = LiveSnapshot::new(&db.store, spec(), options())
+        // The audit head is read on every read here, so that another process's write below is
+        // seen at once.
+        let live = LiveSnapshot::with_head_interval(&db.store, spec(), options(), Duration::ZERO)
             .await
             .unwrap();
         assert_eq!(live.catch_up().await.unwrap(), CatchUp::default());

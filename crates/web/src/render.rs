@@ -40,6 +40,9 @@ const STYLESHEET: &str = include_str!("../static/style.css");
 
 pub struct Templates {
     env: Environment<'static>,
+    /// The word list of each language as a template value, converted once: it is the largest
+    /// part of every page's context.
+    words: [Value; 2],
 }
 
 impl Templates {
@@ -52,7 +55,13 @@ impl Templates {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));
         }
-        Templates { env }
+        Templates {
+            env,
+            words: [
+                Value::from(Serde(Lang::Th.words())),
+                Value::from(Serde(Lang::En.words())),
+            ],
+        }
     }
 
     /// Renders a page in the frame of `lang` and `user`; `path` is the page's own path, for
@@ -80,7 +89,11 @@ impl Templates {
             Lang::En => Lang::Th,
         };
         let frame = context! {
-            tr => Value::from(Serde(lang.words())),
+            tr => self.words[match lang {
+                Lang::Th => 0,
+                Lang::En => 1,
+            }]
+            .clone(),
             lang => lang.code(),
             other_lang => other.code(),
             other_lang_label => lang.t("other_language"),
