@@ -53,6 +53,29 @@ fn poor_persons(report: &Report) -> f64 {
         .value
 }
 
+/// A deprived household of the last round, and the same assessment with the values of a
+/// household deprived in nothing: it leaves poverty.
+async fn lift(store: &Store) -> (Assessment, Assessment) {
+    let all = assessments(store).await;
+    let last = all.iter().map(|a| a.round).max().unwrap();
+    let spec = spec();
+    let profile = |a: &Assessment| halve_app::measure::deprivation_profile(&spec, a).unwrap();
+    let poor = all
+        .iter()
+        .find(|a| a.round == last && profile(a).is_some_and(|b| b != 0))
+        .expect("a deprived household")
+        .clone();
+    let clean = all
+        .iter()
+        .find(|a| a.round == last && profile(a) == Some(0))
+        .expect("a household deprived in nothing");
+    let lifted = Assessment {
+        values: clean.values.clone(),
+        ..poor.clone()
+    };
+    (poor, lifted)
+}
+
 fn assert_same(a: &Report, b: &Report) {
     assert_eq!(a.results.len(), b.results.len());
     for (x, y) in a.results.iter().zip(&b.results) {
@@ -97,25 +120,7 @@ async fn the_live_snapshot_follows_committed_writes() {
 
         // A poor household of the last round takes the values of a household that is not
         // deprived in anything: it leaves poverty.
-        let all = assessments(&db.store).await;
-        let last = all.iter().map(|a| a.round).max().unwrap();
-        let snap = live.read().await.unwrap();
-        let spec = spec();
-        let profile = |a: &Assessment| halve_app::measure::deprivation_profile(&spec, a).unwrap();
-        let poor = all
-            .iter()
-            .find(|a| a.round == last && profile(a).is_some_and(|b| b != 0))
-            .expect("a deprived household")
-            .clone();
-        let clean = all
-            .iter()
-            .find(|a| a.round == last && profile(a) == Some(0))
-            .expect("a household deprived in nothing");
-        drop(snap);
-        let lifted = Assessment {
-            values: clean.values.clone(),
-            ..poor.clone()
-        };
+        let (poor, lifted) = lift(&db.store).await;
 
         // Rolled back: nothing happened.
         let mut tx = db.store.begin().await.unwrap();
@@ -148,7 +153,7 @@ async fn the_live_snapshot_follows_committed_writes() {
             f64::from(poor.members),
             "the household's members leave the count"
         );
-        let fresh = measure_registry(&db.store, &spec, &options())
+        let fresh = measure_registry(&db.store, &spec(), &options())
             .await
             .unwrap();
         assert_same(&after, &fresh);
@@ -246,22 +251,7 @@ async fn a_lifted_household_leaves_the_count_under_every_area_grouping() {
         };
         let live = LiveSnapshot::new(&db.store, spec(), options).await.unwrap();
         let before = poor_households(&live.read().await.unwrap());
-        let all = assessments(&db.store).await;
-        let last = all.iter().map(|a| a.round).max().unwrap();
-        let spec = spec();
-        let profile = |a: &Assessment| halve_app::measure::deprivation_profile(&spec, a).unwrap();
-        let poor = all
-            .iter()
-            .find(|a| a.round == last && profile(a).is_some_and(|b| b != 0))
-            .unwrap();
-        let clean = all
-            .iter()
-            .find(|a| a.round == last && profile(a) == Some(0))
-            .unwrap();
-        let lifted = Assessment {
-            values: clean.values.clone(),
-            ..poor.clone()
-        };
+        let (_, lifted) = lift(&db.store).await;
         let mut tx = db.store.begin().await.unwrap();
         tx.upsert_assessments(std::slice::from_ref(&lifted))
             .await
@@ -271,7 +261,7 @@ async fn a_lifted_household_leaves_the_count_under_every_area_grouping() {
         assert_eq!(after, before - 1);
         let fresh = halve_app::measure::RegistrySnapshot::build(
             &db.store,
-            &spec,
+            &spec(),
             &MeasureOptions {
                 by: vec![Grouping::Village],
                 ..MeasureOptions::default()

@@ -20,6 +20,9 @@
 //! [`RECORD`] numbers per population, the nation first (group -1) then each subdistrict in
 //! order: group, n, hd[17], then for k = 20 and k = 33: H, A, M0, hdk[17], actb[17], pctb[17].
 
+mod common;
+
+use common::{Rng, median, read_raw, result, write_raw};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -61,20 +64,6 @@ fn main() {
             );
             std::process::exit(2);
         }
-    }
-}
-
-/// xorshift64*: deterministic and needs no crate.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -171,14 +160,6 @@ fn generate(dir: &Path, rows: usize, groups: usize) {
     );
 }
 
-fn write_raw(path: &Path, bytes: &[u8]) {
-    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
-
-fn read_raw(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// The snapshot of the first `limit` households (all when `None`), built as halve builds one.
 fn build(dir: &Path, limit: Option<usize>) -> Snapshot {
     let bits = read_raw(&dir.join("bits.u32"));
@@ -251,21 +232,6 @@ fn write_results(est: &Estimates, out: &Path) {
         .unwrap()
         .write_all(&bytes)
         .unwrap();
-}
-
-fn median(xs: &mut [f64]) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
-}
-
-/// Prints one result line for the driver: `RESULT key value`.
-fn result(key: &str, value: impl std::fmt::Display) {
-    println!("RESULT {key} {value}");
 }
 
 fn bench(dir: &Path, runs: usize) {

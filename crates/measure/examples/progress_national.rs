@@ -23,7 +23,9 @@
 //! districts, 77 provinces and the nation, and the progress rows (milestone, change, rate,
 //! projection, status, met year, cohort figures) of all 8,442 areas in all rounds.
 
-use std::io::Write;
+mod common;
+
+use common::{Rng, median, result, write_raw};
 use std::path::Path;
 use std::time::Instant;
 
@@ -73,20 +75,6 @@ fn main() {
             );
             std::process::exit(2);
         }
-    }
-}
-
-/// xorshift64*: deterministic and needs no crate.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -221,10 +209,6 @@ fn u16_bytes(v: &[u16]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-fn write_raw(path: &Path, bytes: &[u8]) {
-    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
-
 struct Data {
     households: usize,
     rounds: usize,
@@ -295,21 +279,6 @@ fn progress(
         report.add_rows(target, level, groups, rounds, counts, None);
     }
     (subs, report)
-}
-
-fn median(xs: &mut [f64]) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    }
-}
-
-fn result(key: &str, value: impl std::fmt::Display) {
-    println!("RESULT {key} {value}");
-    let _ = std::io::stdout().flush();
 }
 
 /// What the timed computation needs besides the panel: the target, the rounds, the names of

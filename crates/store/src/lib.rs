@@ -18,7 +18,7 @@ pub mod testing;
 
 pub use access::{FormTokenUse, NewUser, ScopeEntry, SessionRecord, UserRecord};
 pub use error::StoreError;
-pub use feed::{Change, Lagged, MAX_PATCHES, Subscription};
+pub use feed::{Change, Lagged, Subscription};
 pub use lookup::{AreaFilter, SearchBy, SearchHit};
 pub use panel::{RecordChange, RecordChangeKind, RecordEntity};
 pub use registry::{AuditEntry, Counts, Tx};

@@ -166,10 +166,6 @@ impl Live {
     pub fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
-
-    pub async fn spec(&self) -> Result<Spec, WebError> {
-        Ok(self.snapshot.read().await?.spec().clone())
-    }
 }
 
 /// The assessment rounds of the registry, oldest first.
