@@ -90,6 +90,12 @@ impl LiveSnapshot {
         Ok(self.snapshot.read().await)
     }
 
+    /// The snapshot as of the last [`LiveSnapshot::catch_up`], without catching up again
+    /// (for a caller that has just done so).
+    pub async fn as_caught_up(&self) -> RwLockReadGuard<'_, RegistrySnapshot> {
+        self.snapshot.read().await
+    }
+
     /// Applies what the feed has brought since the last read; rebuilds when patching cannot
     /// do. Returns what it did.
     pub async fn catch_up(&self) -> Result<CatchUp, AppError> {

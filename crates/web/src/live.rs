@@ -153,7 +153,7 @@ impl Live {
     pub async fn measures(&self) -> Result<Arc<Measures>, WebError> {
         let caught = self.snapshot.catch_up().await?;
         if caught != CatchUp::default() {
-            let snapshot = self.snapshot.read().await?;
+            let snapshot = self.snapshot.as_caught_up().await;
             let fresh = Arc::new(Measures::from_snapshot(&snapshot)?);
             *self.measures.write().await = fresh;
             self.generation
