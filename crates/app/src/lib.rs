@@ -5,6 +5,7 @@
 //! [`Progress`]; failures come back as [`AppError`], worded for the council's workers.
 
 pub mod assess;
+pub mod boundaries;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod live;
 pub mod measure;
 pub mod progress;
 pub mod target;
+pub mod versions;
 
 pub use error::AppError;
 pub use progress::{NoProgress, Progress};

@@ -7,6 +7,7 @@
 //! domain types and [`StoreError`], never a driver type.
 
 mod access;
+mod boundary;
 mod error;
 mod feed;
 mod lookup;
@@ -15,13 +16,16 @@ mod panel;
 mod registry;
 mod rows;
 pub mod testing;
+mod versions;
 
 pub use access::{FormTokenUse, NewUser, ScopeEntry, SessionRecord, UserRecord};
+pub use boundary::*;
 pub use error::StoreError;
 pub use feed::{Change, Lagged, Subscription};
 pub use lookup::{AreaFilter, SearchBy, SearchHit};
 pub use panel::{RecordChange, RecordChangeKind, RecordEntity};
 pub use registry::{AuditEntry, Counts, Tx};
+pub use versions::*;
 
 use std::time::Duration;
 

@@ -16,6 +16,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (2, "panel", include_str!("../migrations/0002_panel.sql")),
     (3, "access", include_str!("../migrations/0003_access.sql")),
+    (
+        4,
+        "boundaries",
+        include_str!("../migrations/0004_boundaries.sql"),
+    ),
+    (
+        5,
+        "versions",
+        include_str!("../migrations/0005_versions.sql"),
+    ),
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migration (

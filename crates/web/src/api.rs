@@ -15,9 +15,11 @@ use serde_json::json;
 use crate::AppState;
 use crate::access::Current;
 use crate::error::WebError;
+use crate::household::{
+    assessments_view, find_households, read_search, shown_id, visible_household,
+};
 use crate::i18n::Lang;
 use crate::live::Figures;
-use crate::pages::{assessments_view, find_households, read_search, shown_id, visible_household};
 
 /// Errors as JSON, with the status the pages would give.
 pub struct ApiError(WebError);

@@ -27,8 +27,8 @@ use serde_json::{Value as Json, json};
 use crate::AppState;
 use crate::access::{Current, random_token, token_hash};
 use crate::error::WebError;
+use crate::household::{today, visible_household};
 use crate::i18n::Lang;
-use crate::pages::{today, visible_household};
 
 /// The form field of an indicator's value.
 fn field(column: &str) -> String {
@@ -287,7 +287,7 @@ async fn render(
         .collect();
     let page = Value::from(Serde(json!({
         "house_code": code,
-        "segment": crate::pages::segment(code),
+        "segment": crate::household::segment(code),
         "form_token": token,
         "rounds": rounds,
         "round": typed.round,

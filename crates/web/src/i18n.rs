@@ -1,6 +1,6 @@
 //! Thai first, English second: the language of a request and the words of the pages.
 //!
-//! The words are data (`messages.toml`, embedded): one key, its Thai and its English. A
+//! The words are data (`messages/*.toml`, embedded; one file per part of the app): one key, its Thai and its English. A
 //! request is in Thai unless `?lang=en` asked for English (remembered in a cookie). Dates are
 //! always Buddhist Era.
 
@@ -114,13 +114,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 type Catalogue = (BTreeMap<String, String>, BTreeMap<String, String>);
 
 static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
-    let raw: BTreeMap<String, (String, String)> =
-        toml::from_str(include_str!("../messages.toml")).expect("messages.toml is valid: tested");
     let mut th = BTreeMap::new();
     let mut en = BTreeMap::new();
-    for (key, (t, e)) in raw {
-        th.insert(key.clone(), t);
-        en.insert(key, e);
+    for (file, text) in crate::embedded::MESSAGES {
+        let raw: BTreeMap<String, (String, String)> = toml::from_str(text)
+            .unwrap_or_else(|e| panic!("messages/{file} is valid (tested): {e}"));
+        for (key, (t, e)) in raw {
+            // One key, one meaning: two files defining a word would make one of them lie.
+            assert!(
+                th.insert(key.clone(), t).is_none(),
+                "messages/{file}: {key} is defined twice"
+            );
+            en.insert(key, e);
+        }
     }
     (th, en)
 });

@@ -15,12 +15,24 @@ pub mod access;
 pub mod accounts;
 mod api;
 mod assess;
+mod charts;
 mod error;
+mod events;
+mod household;
 mod i18n;
+mod import_page;
 mod live;
 mod pages;
 mod render;
+mod specs;
 mod target_panel;
+mod users;
+mod whatif;
+
+/// The templates and word lists, listed by `build.rs`.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -124,17 +136,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/logout", post(pages::logout))
         .route("/areas", get(pages::areas_root))
         .route("/areas/{code}", get(pages::area))
-        .route("/search", get(pages::search))
-        .route("/households/{code}", get(pages::household))
+        .route("/search", get(household::search))
+        .route("/households/{code}", get(household::household))
         .route(
             "/households/{code}/assess",
             get(assess::form).post(assess::submit),
         )
-        .route("/import", get(pages::import_form).post(pages::import))
+        .route(
+            "/import",
+            get(import_page::import_form).post(import_page::import),
+        )
         .route("/static/style.css", get(render::stylesheet))
         .route("/api/measures", get(api::measures))
         .route("/api/households", get(api::households))
         .route("/api/households/{code}", get(api::household))
+        .merge(whatif::routes())
+        .merge(charts::routes())
+        .merge(specs::routes())
+        .merge(events::routes())
+        .merge(users::routes())
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_upload_bytes,

@@ -13,28 +13,7 @@ use crate::access::Current;
 use crate::error::WebError;
 use crate::i18n::Lang;
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../templates/base.html")),
-    ("login.html", include_str!("../templates/login.html")),
-    (
-        "dashboard.html",
-        include_str!("../templates/dashboard.html"),
-    ),
-    ("figures.html", include_str!("../templates/figures.html")),
-    ("children.html", include_str!("../templates/children.html")),
-    (
-        "progress_row.html",
-        include_str!("../templates/progress_row.html"),
-    ),
-    ("area.html", include_str!("../templates/area.html")),
-    ("search.html", include_str!("../templates/search.html")),
-    (
-        "household.html",
-        include_str!("../templates/household.html"),
-    ),
-    ("assess.html", include_str!("../templates/assess.html")),
-    ("import.html", include_str!("../templates/import.html")),
-];
+use crate::embedded::TEMPLATES;
 
 const STYLESHEET: &str = include_str!("../static/style.css");
 

@@ -1,0 +1,1 @@
+//! Reading area boundaries from GeoJSON into the store, for the choropleth maps.

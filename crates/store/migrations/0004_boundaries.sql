@@ -1,0 +1,1 @@
+-- Area boundaries (GeoJSON) for the choropleth maps.

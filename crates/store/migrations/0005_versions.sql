@@ -1,0 +1,1 @@
+-- Versions of measurement specs and targets edited in the app.

@@ -1,0 +1,1 @@
+//! Area boundaries: GeoJSON geometry per area code, for the choropleth maps.

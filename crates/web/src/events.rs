@@ -1,0 +1,12 @@
+//! Births, deaths and moves recorded from a phone form, each change audited.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::AppState;
+
+/// This module's routes, merged into [`crate::router`].
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+}
