@@ -1,4 +1,5 @@
-//! Embeds every template (`templates/*.html`) and every word list (`messages/*.toml`) by
+//! Embeds every template (`templates/*.html`), word list (`messages/*.toml`) and stylesheet
+//! part (`static/*.css`) by
 //! listing the directories at build time, so adding a page means adding a file and nothing
 //! else: no hand-kept list can fall out of step with the directory.
 
@@ -40,8 +41,15 @@ fn main() {
         )
         .unwrap();
     }
-    code.push_str("];\n");
+    // One stylesheet, concatenated from the parts in `static/` in name order (`style.css`
+    // first by its name's place, parts after it).
+    code.push_str("];\npub const STYLESHEET: &str = concat!(\n");
+    for name in listing(&format!("{root}/static"), ".css") {
+        writeln!(code, "    include_str!(r\"{root}/static/{name}\"),").unwrap();
+    }
+    code.push_str(");\n");
     std::fs::write(Path::new(&out).join("embedded.rs"), code).expect("writing OUT_DIR");
     println!("cargo::rerun-if-changed=templates");
     println!("cargo::rerun-if-changed=messages");
+    println!("cargo::rerun-if-changed=static");
 }

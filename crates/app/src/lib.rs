@@ -15,6 +15,7 @@ pub mod kinds;
 pub mod live;
 pub mod measure;
 pub mod progress;
+pub mod registry_edit;
 pub mod target;
 pub mod versions;
 

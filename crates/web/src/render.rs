@@ -15,7 +15,7 @@ use crate::i18n::Lang;
 
 use crate::embedded::TEMPLATES;
 
-const STYLESHEET: &str = include_str!("../static/style.css");
+use crate::embedded::STYLESHEET;
 
 pub struct Templates {
     env: Environment<'static>,
