@@ -29,7 +29,9 @@ use halve_domain::{
     AreaCode, AreaLevel, AreaTree, BeDate, EcoZoneSet, IndicatorValue, Key, MembershipKind,
     VulnerabilityFlag,
 };
-use halve_measure::panel::{PanelBuilder, PanelCounts, PanelRules, State, classify};
+use halve_measure::panel::{
+    Class, PanelBuilder, PanelCounts, PanelRules, State, classes_of, classify,
+};
 use halve_measure::progress::{Group, LineUsed, ProgressReport, Round};
 use halve_measure::{Cutoff, Ratio, Spec, Target, Term};
 use halve_store::{RecordChangeKind, RecordEntity, Store};
@@ -71,6 +73,10 @@ pub struct ProgressOptions {
     pub spec: Option<Spec>,
     /// Threads of the panel scan; 0 uses what the machine offers.
     pub threads: usize,
+    /// Keep every household's state per round, for [`RegistryPanel::household`] (the web
+    /// app's household page). Off by default: at national scale it is gigabytes that a
+    /// report by area never needs.
+    pub keep_households: bool,
 }
 
 impl Default for ProgressOptions {
@@ -80,6 +86,7 @@ impl Default for ProgressOptions {
             zone_sets: Vec::new(),
             spec: None,
             threads: 0,
+            keep_households: false,
         }
     }
 }
@@ -172,6 +179,26 @@ pub struct RegistryPanel {
     persons: PanelCounts,
     /// The latest round's date, for choosing the eco-zone set.
     latest: BeDate,
+    /// Per household (when [`ProgressOptions::keep_households`]): its states, round by round.
+    kept: Option<HashMap<Key, Box<[State]>>>,
+}
+
+/// One household in the panel: in each round from the baseline on, whether it was in the
+/// target population and what it was with respect to the baseline cohort.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HouseholdPanel {
+    pub rounds: Vec<HouseholdRound>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HouseholdRound {
+    /// Buddhist Era year of the round.
+    pub year: i32,
+    pub label: String,
+    pub state: State,
+    /// `None` where the panel does not count it (not yet in the registry, or gone without
+    /// having been of the cohort).
+    pub class: Option<Class>,
 }
 
 impl RegistryPanel {
@@ -543,6 +570,9 @@ impl RegistryPanel {
         progress.advance(n_persons as u64);
 
         let mut household_panel = PanelBuilder::new(n_rounds, villages.len(), true);
+        let mut kept: Option<Vec<Box<[State]>>> = options
+            .keep_households
+            .then(|| Vec::with_capacity(house_village.len()));
         let mut states = vec![State::NotYet; n_rounds];
         let mut weights = vec![0u16; n_rounds];
         for h in 0..house_village.len() {
@@ -597,6 +627,9 @@ impl RegistryPanel {
             if states.iter().any(|s| s.is_present()) {
                 household_panel.push(leaf_of[&house_village[h]], &states, &weights);
             }
+            if let Some(kept) = kept.as_mut() {
+                kept.push(states.clone().into_boxed_slice());
+            }
         }
         progress.finish();
 
@@ -612,6 +645,12 @@ impl RegistryPanel {
             classify(&household_panel.build().view(), rules, threads).map_err(invalid)?;
         let persons = classify(&person_panel.build().view(), rules, threads).map_err(invalid)?;
         let latest = rounds.last().expect("the baseline round exists").date;
+        let kept = kept.map(|states| {
+            house_index
+                .into_iter()
+                .map(|(key, h)| (key, states[h as usize].clone()))
+                .collect()
+        });
         Ok(RegistryPanel {
             target: target.clone(),
             spec,
@@ -621,7 +660,36 @@ impl RegistryPanel {
             households,
             persons,
             latest,
+            kept,
         })
+    }
+
+    /// One household's standing in every round, when the panel was built with
+    /// [`ProgressOptions::keep_households`]; `None` otherwise or for an unknown household.
+    pub fn household(&self, code: &Key) -> Option<HouseholdPanel> {
+        let states = self.kept.as_ref()?.get(code)?;
+        let rules = PanelRules {
+            consecutive_out: self.target.consecutive_out,
+        };
+        let classes = classes_of(states, rules);
+        Some(HouseholdPanel {
+            rounds: self
+                .rounds
+                .iter()
+                .zip(states.iter().zip(classes))
+                .map(|(r, (&state, class))| HouseholdRound {
+                    year: r.year,
+                    label: r.label.clone(),
+                    state,
+                    class,
+                })
+                .collect(),
+        })
+    }
+
+    /// The target this panel was built under.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The household panel's counts at village level (leaf areas in [`RegistryPanel::villages`]

@@ -29,7 +29,7 @@ pub use engine::{
 };
 pub use panel::{
     Class, Flow, Panel, PanelBuilder, PanelCounts, PanelError, PanelRules, PanelView, State,
-    classify,
+    classes_of, classify,
 };
 pub use progress::{Outlook, ProgressReport, ProgressRow, Status, outlook};
 pub use rational::{Ratio, RatioError};

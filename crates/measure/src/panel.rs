@@ -589,6 +589,18 @@ pub fn classify_each(
     run_scan(view, rules, threads, false)
 }
 
+/// One unit's class in every round (`None` where it is not counted: not yet in the registry,
+/// or gone without having been of the cohort), by the same rule the scans count with: what a
+/// household page shows beside the area's counts.
+pub fn classes_of(states: &[State], rules: PanelRules) -> Vec<Option<Class>> {
+    if states.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![Step::default(); states.len()];
+    steps(states, rules, &mut out);
+    out.into_iter().map(|s| s.class).collect()
+}
+
 fn run_scan(
     view: &PanelView<'_>,
     rules: PanelRules,

@@ -163,7 +163,27 @@ pub async fn household(
         .collect();
     let assessments = state.store.assessments_of(code).await?;
     let spec = &state.config.spec;
+    let panel = match state.target_state().await {
+        crate::target_panel::PanelState::Ready(ready) => {
+            ready.panel.household(&h.house_code).map(|p| {
+                let t = ready.panel.target();
+                json!({
+                    "target": t.id,
+                    "target_version": t.version,
+                    "as_of": ready.as_of,
+                    "rounds": p.rounds.iter().map(|r| json!({
+                        "round": r.label,
+                        "year": r.year,
+                        "state": crate::household::state_code(r.state),
+                        "class": r.class.map(|c| c.name()),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+        }
+        _ => None,
+    };
     Ok(Json(json!({
+        "panel": panel,
         "house_code": code,
         "village": h.village.to_string(),
         "address": h.address,
@@ -171,6 +191,76 @@ pub async fn household(
         "spec": spec.id,
         "spec_version": spec.version,
         "assessments": assessments_view(spec, &assessments, Lang::En)?,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ProgressQuery {
+    area: Option<String>,
+    zone: Option<String>,
+}
+
+/// `/api/progress[?area=CODE|zone=CODE]`: progress towards the target of one area (the
+/// province by default) or eco-zone, every round, with the latest round of each child area;
+/// 503 with `Retry-After` while the first run of the target panel is still computing.
+pub async fn progress(
+    State(state): State<Arc<AppState>>,
+    _current: Current,
+    Query(q): Query<ProgressQuery>,
+) -> Result<Response, ApiError> {
+    use crate::target_panel::PanelState;
+    let code = match (&q.area, &q.zone) {
+        (Some(area), _) => state
+            .tree
+            .resolve(area)
+            .map_err(|_| WebError::NotFound)?
+            .to_string(),
+        (None, Some(zone)) => zone.clone(),
+        (None, None) => state.zones.province.to_string(),
+    };
+    let ready = match state.target_state().await {
+        PanelState::Ready(r) => r,
+        PanelState::Computing => {
+            let mut r = (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"state": "computing"})),
+            )
+                .into_response();
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, 5.into());
+            return Ok(r);
+        }
+        PanelState::Failed => {
+            return Err(WebError::Internal("the target panel failed".into()).into());
+        }
+    };
+    let rows = ready.rows_for(&code);
+    if rows.is_empty() {
+        return Err(WebError::NotFound.into());
+    }
+    let children = if q.zone.is_some() {
+        Vec::new()
+    } else {
+        ready.children_rows(&code)
+    };
+    let r = &ready.province;
+    Ok(Json(json!({
+        "state": "ready",
+        "as_of": ready.as_of,
+        "target": r.target,
+        "target_version": r.target_version,
+        "target_provisional": r.target_provisional,
+        "rule": r.rule,
+        "spec": r.spec,
+        "spec_version": r.spec_version,
+        "k": r.k,
+        "baseline": r.baseline,
+        "horizon": r.horizon,
+        "reduction": r.reduction,
+        "of": code,
+        "rows": rows,
+        "children": children,
     }))
     .into_response())
 }

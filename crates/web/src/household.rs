@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use halve_app::measure::deprivation_profile;
 use halve_domain::{AreaLevel, BeDate, CitizenId, Household, Key, Person};
+use halve_measure::panel::State as PanelUnitState;
 use halve_measure::{Method, Spec};
 use halve_store::{SearchBy, SearchHit};
 use serde::Deserialize;
@@ -307,7 +308,9 @@ pub async fn household(
             })
         })
         .collect();
+    let panel = household_panel_view(&state, &household, lang).await;
     let page = view(json!({
+        "panel": panel,
         "house_code": code,
         "segment": segment(&code),
         "address": household.address,
@@ -330,6 +333,55 @@ pub async fn household(
             page,
         )?
         .into_response())
+}
+
+/// The household's standing in the target panel, round by round, from the last finished run
+/// of the target panel (the same run the dashboard's figures come from).
+async fn household_panel_view(state: &AppState, household: &Household, lang: Lang) -> Json {
+    use crate::target_panel::PanelState;
+    let ready = match state.target_state().await {
+        PanelState::Computing => return json!({"state": "computing"}),
+        PanelState::Failed => return json!({"state": "failed"}),
+        PanelState::Ready(r) => r,
+    };
+    let target = ready.panel.target();
+    let head = json!({
+        "target": target.id,
+        "target_version": target.version,
+        "rule": target.rule.to_string(),
+        "as_of": ready.as_of,
+    });
+    let Some(mine) = ready.panel.household(&household.house_code) else {
+        return json!({"state": "absent", "head": head});
+    };
+    let rounds: Vec<Json> = mine
+        .rounds
+        .iter()
+        .map(|r| {
+            json!({
+                "year": r.year,
+                "round": r.label,
+                "in": lang.t(&format!("state_{}", state_code(r.state))),
+                "is_in": r.state == PanelUnitState::In,
+                "class": r.class.map(|c| lang.t(&format!("class_{}", c.name()))),
+            })
+        })
+        .collect();
+    json!({"state": "ready", "head": head, "rounds": rounds})
+}
+
+/// A panel state's name, as the API and the word list (`state_…`) spell it.
+pub fn state_code(state: PanelUnitState) -> &'static str {
+    match state {
+        PanelUnitState::NotYet => "not_yet",
+        PanelUnitState::In => "in",
+        PanelUnitState::Out => "out",
+        PanelUnitState::Unassessed => "unassessed",
+        PanelUnitState::Died => "died",
+        PanelUnitState::Moved => "moved",
+        PanelUnitState::Merged => "merged",
+        PanelUnitState::Corrected => "corrected",
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -126,6 +126,14 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.unix_seconds()
     }
+
+    /// The target panel's last finished run, after asking for a new run if the live figures
+    /// have moved since (the run itself happens in the background).
+    pub(crate) async fn target_state(&self) -> target_panel::PanelState {
+        self.target_panel
+            .refresh(&self.store, self.live.generation(), self.clock.now_iso());
+        self.target_panel.state().await
+    }
 }
 
 /// Every route of the app, with the access and security layer around them.
@@ -148,6 +156,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/static/style.css", get(render::stylesheet))
         .route("/api/measures", get(api::measures))
+        .route("/api/progress", get(api::progress))
         .route("/api/households", get(api::households))
         .route("/api/households/{code}", get(api::household))
         .merge(whatif::routes())

@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use axum::body::Body;
@@ -650,5 +651,95 @@ async fn the_dashboard_shows_progress_towards_the_target_once_computed() {
             page.body
                 .contains(row.persons.outlook.status.label(halve_measure::Lang::Th))
         );
+    }
+}
+
+/// Polls `/api/progress` until the background panel has finished its first run.
+async fn ready_progress(b: &mut Browser<'_>, query: &str) -> serde_json::Value {
+    for _ in 0..300 {
+        let r = b.get(&format!("/api/progress{query}")).await;
+        if r.status == StatusCode::OK {
+            return r.json();
+        }
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+        assert!(r.headers.contains_key(header::RETRY_AFTER));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the target panel never finished");
+}
+
+#[tokio::test]
+async fn progress_by_area_and_each_households_standing_add_up() {
+    for db in TestDb::all().await {
+        let app = app(&db).await;
+        let mut b = Browser::login(&app, "admin").await;
+        let province = ready_progress(&mut b, "").await;
+        assert_eq!(province["target"], "nst-halve-2571");
+        assert_eq!(province["spec"], "tpmap-5");
+        let rows = province["rows"].as_array().unwrap();
+        let last = rows.last().unwrap();
+        let latest_count =
+            |row: &serde_json::Value, unit: &str| row[unit]["count"].as_u64().unwrap();
+        // The districts' latest counts add up to the province's, persons and households.
+        let districts = province["children"].as_array().unwrap();
+        assert!(!districts.is_empty());
+        for unit in ["persons", "households"] {
+            let sum: u64 = districts.iter().map(|d| latest_count(d, unit)).sum();
+            assert_eq!(sum, latest_count(last, unit), "{unit}");
+        }
+        // Every household's own standing, read one by one, adds up to its village's count.
+        let mut in_target: BTreeMap<String, u64> = BTreeMap::new();
+        let mut households = Vec::new();
+        app.store
+            .for_each_household(&mut |h| {
+                households.push(h);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let year = last["year"].as_i64().unwrap();
+        for h in &households {
+            let page = b
+                .get(&format!("/api/households/{}", code(h).replace('/', "%2F")))
+                .await
+                .json();
+            let standing = page["panel"]["rounds"]
+                .as_array()
+                .map(|rounds| {
+                    rounds
+                        .iter()
+                        .any(|r| r["year"].as_i64() == Some(year) && r["state"] == "in")
+                })
+                .unwrap_or(false);
+            *in_target.entry(h.village.to_string()).or_default() += u64::from(standing);
+        }
+        assert!(in_target.len() > 1, "the demo spans several villages");
+        for (village, count) in &in_target {
+            let v = ready_progress(&mut b, &format!("?area={village}")).await;
+            let latest = v["rows"].as_array().unwrap().last().unwrap().clone();
+            assert_eq!(latest["year"].as_i64(), Some(year));
+            assert_eq!(
+                latest_count(&latest, "households"),
+                *count,
+                "village {village}"
+            );
+        }
+        // A household's page shows its standing round by round.
+        let page = b
+            .get(&format!(
+                "/households/{}",
+                code(&app.inside).replace('/', "%2F")
+            ))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("สถานะในแผง"), "{}", page.body);
+        // An unknown area is 404, not an empty report.
+        assert_eq!(
+            b.get("/api/progress?area=99").await.status,
+            StatusCode::NOT_FOUND
+        );
+        // Viewers read progress (aggregates) too.
+        let mut viewer = Browser::login(&app, "viewer").await;
+        assert_eq!(ready_progress(&mut viewer, "").await["of"], province["of"]);
     }
 }
