@@ -5,6 +5,8 @@
 //! Searches take an [`AreaFilter`] and apply it in SQL, so a scoped user's search never
 //! fetches a household outside their areas (the web app checks every hit again anyway).
 
+use std::collections::HashSet;
+
 use crate::registry::TxInner;
 use crate::rows::{self, RowGet};
 use crate::{Inner, Store, StoreError, Tx, dispatch};
@@ -46,6 +48,40 @@ pub struct SearchHit {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+/// `column` starts with `prefix`, as a bytewise range the name indexes serve (a `LIKE` would
+/// read every person, on SQLite and under PostgreSQL's collations alike).
+fn name_range(column: &str, prefix: &str, params: &mut Vec<String>) -> String {
+    params.push(prefix.to_owned());
+    let from = params.len();
+    match prefix_end(prefix) {
+        Some(end) => {
+            params.push(end);
+            let to = params.len();
+            format!("({column}{{{{C}}}} >= ${from} AND {column}{{{{C}}}} < ${to})")
+        }
+        None => format!("{column}{{{{C}}}} >= ${from}"),
+    }
+}
+
+/// The least string above every string that starts with `prefix`, in code point order (which
+/// is UTF-8's byte order): the prefix with its last character raised by one, dropping
+/// trailing characters that cannot be raised. `None` when every string from `prefix` on
+/// starts with it.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = u32::from(last) + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 fn like_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);
     for c in text.chars() {
@@ -226,21 +262,57 @@ impl Store {
         };
         let persons: Vec<Person> = match by {
             SearchBy::Name(terms) => {
-                let terms: Vec<&String> = terms.iter().filter(|t| !t.is_empty()).take(4).collect();
+                let mut terms: Vec<&String> =
+                    terms.iter().filter(|t| !t.is_empty()).take(4).collect();
                 if terms.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut conditions = Vec::new();
-                for term in terms {
-                    params.push(format!("{}%", like_literal(term)));
-                    let n = params.len();
-                    conditions.push(format!(
-                        "(p.first_name LIKE ${n} ESCAPE '\\' OR p.last_name LIKE ${n} ESCAPE '\\')"
-                    ));
+                // The longest term drives the index walk (it is likely the rarest); the others
+                // filter the persons it finds.
+                terms.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+                let mut found: Vec<(String, Person)> = Vec::new();
+                for column in ["first_name", "last_name"] {
+                    let mut params = Vec::new();
+                    let driver = name_range(&format!("p.{column}"), terms[0], &mut params);
+                    let mut conditions = vec![driver];
+                    for term in &terms[1..] {
+                        let first = name_range("p.first_name", term, &mut params);
+                        let last = name_range("p.last_name", term, &mut params);
+                        conditions.push(format!("({first} OR {last})"));
+                    }
+                    let area = area_sql("h.village", filter, &mut params);
+                    let sql = format!(
+                        "SELECT {} FROM person p JOIN household h ON h.house_code = p.house_code \
+                         WHERE {}{area} ORDER BY p.{column}{{{{C}}}}, p.person_code{{{{C}}}} \
+                         LIMIT {limit}",
+                        prefixed(rows::PERSON_COLUMNS, "p"),
+                        conditions.join(" AND ")
+                    );
+                    let persons = self
+                        .fetch_mapped(&sql, &params, |r| rows::person_from_row(r))
+                        .await?;
+                    found.extend(persons.into_iter().map(|p| {
+                        let key = if column == "first_name" {
+                            p.first_name.clone()
+                        } else {
+                            p.last_name.clone()
+                        };
+                        (key, p)
+                    }));
                 }
-                let sql = person_hits(&mut params, conditions.join(" AND "));
-                self.fetch_mapped(&sql, &params, |r| rows::person_from_row(r))
-                    .await?
+                // Both walks in one list, in the order of the name that matched, each person
+                // once (a first and a last name can both match).
+                found.sort_by(|(ka, a), (kb, b)| {
+                    (ka.as_bytes(), a.person_code.as_str().as_bytes())
+                        .cmp(&(kb.as_bytes(), b.person_code.as_str().as_bytes()))
+                });
+                let mut seen = HashSet::new();
+                found
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .filter(|p| seen.insert(p.person_code.as_str().to_owned()))
+                    .take(limit as usize)
+                    .collect()
             }
             SearchBy::CitizenId(digits) => {
                 params.push(digits.clone());
@@ -338,6 +410,20 @@ impl Tx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_ends_where_its_last_character_is_raised() {
+        assert_eq!(prefix_end("สม").as_deref(), Some("สย"));
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        // Raising skips the surrogate gap, and a character that cannot be raised is dropped.
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        // Every string with the prefix sorts below the end, bytewise as SQL compares them.
+        for name in ["สม", "สมศรี", "สม\u{10FFFF}x"] {
+            assert!(name.as_bytes() < prefix_end("สม").unwrap().as_bytes());
+        }
+    }
 
     #[test]
     fn like_patterns_escape_wildcards_and_filters_number_their_parameters() {

@@ -521,6 +521,19 @@ async fn one_household_is_read_whole_and_searches_stay_in_their_areas() {
             by_name[0].person.as_ref().unwrap().person_code.as_str(),
             "P1"
         );
+        // A whole name is a prefix of itself; the character after the prefix's last is not.
+        let whole = SearchBy::Name(vec!["สมศรี".into()]);
+        assert_eq!(
+            houses(s.search_households(&whole, &all, 50).await.unwrap()),
+            ["H1"]
+        );
+        let next = SearchBy::Name(vec!["สย".into()]);
+        assert!(
+            s.search_households(&next, &all, 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let miss = SearchBy::Name(vec!["ใจ".into(), "ดำ".into()]);
         assert!(
             s.search_households(&miss, &all, 50)
