@@ -6,6 +6,7 @@
 
 pub mod assess;
 pub mod boundaries;
+pub mod cases;
 pub mod clock;
 pub mod demo;
 pub mod error;

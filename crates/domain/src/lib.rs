@@ -10,6 +10,7 @@
 //! embedded text parsed at first use.
 
 pub mod area;
+pub mod case;
 pub mod citizen_id;
 pub mod date;
 pub mod ecozone;

@@ -8,6 +8,7 @@
 
 mod access;
 mod boundary;
+mod cases;
 mod error;
 mod feed;
 mod lookup;
@@ -20,6 +21,7 @@ mod versions;
 
 pub use access::{FormTokenUse, NewUser, ScopeEntry, SessionRecord, UserRecord};
 pub use boundary::*;
+pub use cases::*;
 pub use error::StoreError;
 pub use feed::{Change, Lagged, Subscription};
 pub use lookup::{AreaFilter, SearchBy, SearchHit};

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "name_search",
         include_str!("../migrations/0006_name_search.sql"),
     ),
+    (7, "cases", include_str!("../migrations/0007_cases.sql")),
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migration (

@@ -1,0 +1,1 @@
+-- Case management: partners, cases, needs, plan items, referrals and visits.

@@ -1,0 +1,1 @@
+//! Case management's tables: partners, cases, needs, plan items, referrals and visits.
