@@ -31,8 +31,14 @@ pub struct ServeArgs {
     /// TOML file.
     #[arg(long, default_value = "tpmap-5")]
     pub spec: String,
+    /// Whether cookies carry the Secure flag; `auto`: unless served on loopback without a
+    /// trusted proxy in front (a proxy is assumed to terminate HTTPS).
     #[arg(long, value_enum, default_value_t = SecureCookies::Auto)]
     pub secure_cookies: SecureCookies,
+    /// A reverse proxy in front of the app (repeatable): its X-Forwarded-For names the client
+    /// for sign-in throttling. From any other peer the header is ignored.
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl ServeArgs {
@@ -41,6 +47,7 @@ impl ServeArgs {
             bind,
             spec: "tpmap-5".into(),
             secure_cookies: SecureCookies::Auto,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -60,8 +67,9 @@ pub async fn serve(store: Store, args: &ServeArgs, banner: Option<String>) -> Re
     config.secure_cookies = match args.secure_cookies {
         SecureCookies::Always => true,
         SecureCookies::Never => false,
-        SecureCookies::Auto => !args.bind.ip().is_loopback(),
+        SecureCookies::Auto => !args.bind.ip().is_loopback() || !args.trusted_proxies.is_empty(),
     };
+    config.trusted_proxies = args.trusted_proxies.clone();
     let state = AppState::new(store, Arc::new(SystemClock), config)
         .await
         .context("reading the registry for the web app")?;

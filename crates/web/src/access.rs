@@ -8,8 +8,15 @@
 //! the sign-in cookie's; and it adds the security headers to every response. Routes then ask
 //! [`Current`] what the user may do: [`Role`] says which kinds of data, [`Scope`] which
 //! households.
+//!
+//! Sign-in is throttled per account and per client address. Behind a reverse proxy every
+//! connection comes from the proxy, so the layer also puts the client's address, as the
+//! proxies listed in [`crate::Config::trusted_proxies`] report it ([`client_ip`]), in place of
+//! the peer's in the request's `ConnectInfo`, as a proxy's own "real IP" module would: what
+//! runs after it, the sign-in throttle above all, sees the client. A header from any other
+//! peer is never believed, since anyone can send one.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -293,7 +300,8 @@ pub enum SignInError {
 }
 
 /// Checks a name and password with throttling; on success opens a session and returns its
-/// token (for the cookie).
+/// token (for the cookie). `client` is the request's `ConnectInfo`: behind a trusted proxy,
+/// the client the proxy names (see [`layer`]).
 pub async fn sign_in(
     state: &AppState,
     username: &str,
@@ -303,13 +311,9 @@ pub async fn sign_in(
     let now = state.now();
     let config = &state.config;
     let since = now - config.throttle_window_secs;
-    let account = format!("user:{}", username.trim().to_lowercase());
+    let account = account_subject(username);
     let ip = client.map(|c| format!("ip:{}", c.ip()));
-    let mut retry_after = None;
-    let (failures, first) = state.store.login_failures_since(&account, since).await?;
-    if failures >= config.max_failures_per_account {
-        retry_after = first.map(|f| f + config.throttle_window_secs - now);
-    }
+    let mut retry_after = account_locked_for(state, username).await?;
     if let Some(ip) = &ip {
         let (failures, first) = state.store.login_failures_since(ip, since).await?;
         if failures >= config.max_failures_per_ip {
@@ -360,6 +364,84 @@ pub async fn sign_in(
     Ok(Ok(token))
 }
 
+/// The subject an account's failed sign-ins are counted under: the name as typed at sign-in,
+/// trimmed and lower-cased, so that `Admin` and `admin ` count as one.
+pub(crate) fn account_subject(username: &str) -> String {
+    format!("user:{}", username.trim().to_lowercase())
+}
+
+/// Seconds until an account may try to sign in again, when too many recent failures lock it
+/// out now; `None` when it may try.
+pub(crate) async fn account_locked_for(
+    state: &AppState,
+    username: &str,
+) -> Result<Option<i64>, WebError> {
+    let now = state.now();
+    let window = state.config.throttle_window_secs;
+    let (failures, first) = state
+        .store
+        .login_failures_since(&account_subject(username), now - window)
+        .await?;
+    Ok(if failures >= state.config.max_failures_per_account {
+        first.map(|f| f + window - now)
+    } else {
+        None
+    })
+}
+
+/// The client's address, for a request that came from `peer`: the peer itself unless it is
+/// one of the `trusted` proxies; then the right-most address in `X-Forwarded-For` (every such
+/// header, in order) that is not a trusted proxy. Each proxy appends the address it was
+/// reached from, so reading from the right stops at the first address no trusted proxy
+/// vouches for: anything left of it the client may have written itself. Entries that are no
+/// address are skipped (`addr:port` and `[v6]:port` count as their address); when none is
+/// left, the peer stands. IPv4-mapped IPv6 addresses are read as IPv4, so one client has
+/// one address whichever socket took it.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.to_canonical() == ip);
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let values: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .rev()
+        .filter_map(forwarded_entry)
+        .find(|ip| !is_trusted(*ip))
+        .unwrap_or(peer)
+}
+
+/// One entry of `X-Forwarded-For`, if it is an address.
+fn forwarded_entry(raw: &str) -> Option<IpAddr> {
+    let raw = raw.trim();
+    raw.parse::<IpAddr>()
+        .or_else(|_| raw.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
+}
+
+/// Puts the client's address in place of a trusted proxy's in the request's `ConnectInfo`
+/// (see the module documentation). Without `ConnectInfo` (in-process tests) nothing changes.
+fn resolve_client(state: &AppState, parts: &mut Parts) {
+    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied() else {
+        return;
+    };
+    let client = client_ip(peer.ip(), &parts.headers, &state.config.trusted_proxies);
+    if client != peer.ip() {
+        // The port was the proxy's (or the same peer's, when only the form of the address
+        // changed); no one reads it but for logs.
+        parts
+            .extensions
+            .insert(ConnectInfo(SocketAddr::new(client, 0)));
+    }
+}
+
 /// `Set-Cookie` for a cookie of this app.
 pub fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config.secure_cookies {
@@ -399,6 +481,7 @@ fn serde_urlencoded_pairs(encoded: &[u8]) -> Vec<(String, String)> {
 /// the security headers. See the module documentation.
 pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
+    resolve_client(&state, &mut parts);
     let is_static = parts.uri.path().starts_with("/static/");
     let mut current = None;
     if !is_static {
@@ -607,6 +690,69 @@ mod tests {
         assert_eq!(token_hash("x").len(), 64);
         assert!(same_secret(&a, &a.clone()));
         assert!(!same_secret(&a, &a[..63]));
+    }
+
+    /// The client of a request from `peer` with these `X-Forwarded-For` headers, behind the
+    /// proxies 10.0.0.1 and 10.0.0.2.
+    fn client(peer: &str, forwarded: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        let trusted: Vec<IpAddr> = ["10.0.0.1", "10.0.0.2"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        client_ip(peer.parse().unwrap(), &headers, &trusted).to_string()
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        // An untrusted peer is the client, whatever it claims.
+        assert_eq!(client("203.0.113.9", &["198.51.100.1"]), "203.0.113.9");
+        assert_eq!(client("203.0.113.9", &[]), "203.0.113.9");
+        // Through one proxy: the address it appended.
+        assert_eq!(client("10.0.0.1", &["198.51.100.1"]), "198.51.100.1");
+        // What the client wrote itself is left of what the proxy appended: not believed.
+        assert_eq!(
+            client("10.0.0.1", &["1.1.1.1, 2.2.2.2, 198.51.100.1"]),
+            "198.51.100.1"
+        );
+        // Through two proxies: past both, to the first address neither vouches for.
+        assert_eq!(
+            client("10.0.0.2", &["6.6.6.6, 198.51.100.1, 10.0.0.1"]),
+            "198.51.100.1"
+        );
+        // Several headers are one list, in order.
+        assert_eq!(
+            client("10.0.0.2", &["6.6.6.6", "198.51.100.1", "10.0.0.1"]),
+            "198.51.100.1"
+        );
+        // Malformed entries are skipped; ports and brackets are read through.
+        assert_eq!(
+            client("10.0.0.1", &["198.51.100.1, unknown, , 999.1.1.1"]),
+            "198.51.100.1"
+        );
+        assert_eq!(client("10.0.0.1", &["198.51.100.1:4711"]), "198.51.100.1");
+        assert_eq!(client("10.0.0.1", &["[2001:db8::7]:443"]), "2001:db8::7");
+        assert_eq!(client("10.0.0.1", &["2001:db8::7"]), "2001:db8::7");
+        // Nothing usable, or only proxies: the peer stands.
+        assert_eq!(client("10.0.0.1", &[]), "10.0.0.1");
+        assert_eq!(client("10.0.0.1", &["garbage"]), "10.0.0.1");
+        assert_eq!(client("10.0.0.2", &["10.0.0.1"]), "10.0.0.2");
+        // A proxy seen over an IPv6 socket as an IPv4-mapped address is still that proxy, and
+        // a mapped client address is its IPv4 one.
+        assert_eq!(
+            client("::ffff:10.0.0.1", &["::ffff:198.51.100.1"]),
+            "198.51.100.1"
+        );
+        assert_eq!(client("::ffff:203.0.113.9", &["1.1.1.1"]), "203.0.113.9");
+    }
+
+    #[test]
+    fn failures_of_one_account_count_under_one_subject() {
+        assert_eq!(account_subject(" Admin "), "user:admin");
+        assert_eq!(account_subject("admin"), account_subject("ADMIN"));
     }
 
     #[test]

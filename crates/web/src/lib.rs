@@ -66,6 +66,9 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// The target the dashboard's progress panel follows.
     pub target: halve_measure::Target,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// [`access::client_ip`]); empty: the connection's peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -84,6 +87,7 @@ impl Config {
                 halve_app::target::DEFAULT_TARGET,
             )
             .expect("the shipped default target parses (tested in halve-app)"),
+            trusted_proxies: Vec::new(),
         }
     }
 }
