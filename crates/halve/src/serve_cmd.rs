@@ -63,7 +63,18 @@ fn load_spec(name: &str) -> Result<Spec> {
 /// Builds the app on `store` and serves it until the process is stopped. `banner` is printed
 /// once the address is bound (the demo's login).
 pub async fn serve(store: Store, args: &ServeArgs, banner: Option<String>) -> Result<()> {
-    let mut config = Config::new(load_spec(&args.spec)?);
+    // A spec named by id starts on its newest version, stored (edited in the app) or
+    // shipped; a file is read as it is. The target likewise.
+    let spec = match halve_app::versions::newest_spec(&store, &args.spec).await? {
+        Some(spec) if !std::path::Path::new(&args.spec).exists() => spec,
+        _ => load_spec(&args.spec)?,
+    };
+    let mut config = Config::new(spec);
+    if let Some(target) =
+        halve_app::versions::newest_target(&store, halve_app::target::DEFAULT_TARGET).await?
+    {
+        config.target = target;
+    }
     config.secure_cookies = match args.secure_cookies {
         SecureCookies::Always => true,
         SecureCookies::Never => false,

@@ -113,7 +113,7 @@ impl AppState {
         config: Config,
     ) -> Result<Arc<AppState>, WebError> {
         let live = Live::build(&store, &config.spec).await?;
-        let target_panel = target_panel::TargetPanel::new(config.target.clone());
+        let target_panel = target_panel::TargetPanel::new(config.target.clone(), &config.spec);
         target_panel.refresh(&store, live.generation(), clock.now_iso());
         Ok(Arc::new(AppState {
             store,

@@ -132,6 +132,9 @@ impl Ready {
 
 pub struct TargetPanel {
     target: Target,
+    /// The spec that decides `poor` when it is the server's own (an edited version the
+    /// shipped files do not hold); `None`: the shipped spec the target names.
+    spec: Option<halve_measure::Spec>,
     state: RwLock<PanelState>,
     running: AtomicBool,
     /// The live figures' generation the last started run reflects.
@@ -139,9 +142,19 @@ pub struct TargetPanel {
 }
 
 impl TargetPanel {
-    pub fn new(target: Target) -> Arc<TargetPanel> {
+    /// A panel following `target`; `server_spec` is used for `poor` when the target names
+    /// its id (and its version, if the target pins one).
+    pub fn new(target: Target, server_spec: &halve_measure::Spec) -> Arc<TargetPanel> {
+        let spec = target
+            .poor
+            .as_ref()
+            .filter(|p| {
+                p.spec == server_spec.id && p.spec_version.is_none_or(|v| v == server_spec.version)
+            })
+            .map(|_| server_spec.clone());
         Arc::new(TargetPanel {
             target,
+            spec,
             state: RwLock::new(PanelState::Computing),
             running: AtomicBool::new(false),
             generation: AtomicU64::new(u64::MAX),
@@ -166,7 +179,7 @@ impl TargetPanel {
         // The panel's reads are not `Send` (progress reporting), so the run gets a blocking
         // thread of its own, where it may take its time.
         tokio::task::spawn_blocking(move || {
-            let result = handle.block_on(compute(&store, &panel.target));
+            let result = handle.block_on(compute(&store, &panel.target, panel.spec.clone()));
             handle.block_on(async {
                 let mut state = panel.state.write().await;
                 match result {
@@ -189,10 +202,12 @@ impl TargetPanel {
 async fn compute(
     store: &Store,
     target: &Target,
+    spec: Option<halve_measure::Spec>,
 ) -> Result<(RegistryPanel, [ProgressReport; 5]), halve_app::AppError> {
     let options = ProgressOptions {
         by: Grouping::EcoZone,
         keep_households: true,
+        spec,
         ..ProgressOptions::default()
     };
     let panel = RegistryPanel::build(store, target, &options, &NoProgress).await?;
