@@ -40,6 +40,8 @@ pub struct FileSummary {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     pub files: Vec<FileSummary>,
+    /// Boundary (GeoJSON) files, imported by [`crate::boundaries`].
+    pub boundaries: Vec<crate::boundaries::BoundarySummary>,
 }
 
 impl std::fmt::Display for ImportSummary {
@@ -57,11 +59,16 @@ impl std::fmt::Display for ImportSummary {
                 s.written
             )?;
         }
+        for b in &self.boundaries {
+            writeln!(f, "{b}")?;
+        }
         Ok(())
     }
 }
 
 /// Imports files, or folders of files named as `halve export` names them, in one transaction.
+/// GeoJSON files (`.geojson`, `.json`) are area boundaries ([`crate::boundaries`]), imported
+/// on their own: given with registry files, nothing is imported.
 pub async fn import_paths(
     store: &Store,
     paths: &[PathBuf],
@@ -69,8 +76,23 @@ pub async fn import_paths(
     clock: &dyn Clock,
     progress: &dyn Progress,
 ) -> Result<ImportSummary, AppError> {
+    let (geojson, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| !p.is_dir() && crate::boundaries::is_boundary_file(&p.to_string_lossy()));
+    if !geojson.is_empty() {
+        if !paths.is_empty() {
+            return Err(AppError::Invalid(crate::boundaries::MIXED_FILES.into()));
+        }
+        let boundaries =
+            crate::boundaries::import_boundary_paths(store, &geojson, actor, clock).await?;
+        return Ok(ImportSummary {
+            boundaries,
+            ..ImportSummary::default()
+        });
+    }
     let mut tables = Vec::new();
-    for path in paths {
+    for path in &paths {
         if path.is_dir() {
             let mut found = false;
             for kind in Kind::ALL {

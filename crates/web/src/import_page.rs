@@ -1,5 +1,6 @@
 //! The import page: upload CSV or XLSX files, see each row's error, and nothing is written
-//! unless every file is clean.
+//! unless every file is clean. GeoJSON files (`.geojson`, `.json`) are area boundaries for
+//! the maps, imported on their own by `halve_app::boundaries` under the same rule.
 
 use std::sync::Arc;
 
@@ -54,6 +55,7 @@ pub async fn import(
         return Err(WebError::Forbidden);
     }
     let mut tables = Vec::new();
+    let mut geojson = Vec::new();
     let mut errors = Vec::new();
     while let Some(field) = multipart
         .next_field()
@@ -67,6 +69,10 @@ pub async fn import(
             continue;
         }
         let bytes = field.bytes().await.map_err(|_| WebError::TooLarge)?;
+        if halve_app::boundaries::is_boundary_file(&name) {
+            geojson.push((name, bytes.to_vec()));
+            continue;
+        }
         match TableReader::from_upload(&name, bytes.to_vec(), &OpenOptions::new()) {
             Ok(t) => tables.push((t, None)),
             Err(e) => {
@@ -77,6 +83,18 @@ pub async fn import(
                 }));
             }
         }
+    }
+    if !geojson.is_empty() {
+        if !tables.is_empty() || !errors.is_empty() {
+            return import_page(
+                &state,
+                &current,
+                lang,
+                json!({"failed": true, "message": lang.t("ch_import_mixed")}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+        return import_boundaries(&state, &current, lang, geojson).await;
     }
     if tables.is_empty() && errors.is_empty() {
         return import_page(
@@ -165,6 +183,70 @@ pub async fn import(
         Err(halve_app::AppError::Invalid(message)) => import_page(
             &state,
             &current,
+            lang,
+            json!({"failed": true, "message": message}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Imports boundary files and shows what they did, or every error with nothing written.
+async fn import_boundaries(
+    state: &AppState,
+    current: &Current,
+    lang: Lang,
+    files: Vec<(String, Vec<u8>)>,
+) -> Result<Response, WebError> {
+    // Parsing a large file is work for a thread of its own, as for the tables.
+    let (store, clock, actor) = (state.store.clone(), state.clock.clone(), current.actor());
+    let result = crate::live::off_thread(move || async move {
+        Ok(halve_app::boundaries::import_boundaries(&store, files, &actor, clock.as_ref()).await)
+    })
+    .await?;
+    match result {
+        Ok(summaries) => {
+            let files: Vec<Json> = summaries
+                .iter()
+                .map(|s| {
+                    json!({
+                        "file": s.file,
+                        "kind": lang.t("ch_boundaries"),
+                        "rows": s.features,
+                        "written": s.written,
+                    })
+                })
+                .collect();
+            import_page(
+                state,
+                current,
+                lang,
+                json!({"done": true, "summary": files}),
+                StatusCode::OK,
+            )
+        }
+        Err(halve_app::AppError::Rejected(reports)) => {
+            let errors: Vec<Json> = reports
+                .iter()
+                .flat_map(|r| r.iter())
+                .map(|row| {
+                    json!({
+                        "file": row.file, "line": row.line, "column": row.column,
+                        "reason": lang.pick(&row.reason_th, &row.reason_en),
+                    })
+                })
+                .collect();
+            import_page(
+                state,
+                current,
+                lang,
+                json!({"failed": true, "errors": errors}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(halve_app::AppError::Invalid(message)) => import_page(
+            state,
+            current,
             lang,
             json!({"failed": true, "message": message}),
             StatusCode::UNPROCESSABLE_ENTITY,
