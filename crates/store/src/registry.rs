@@ -786,6 +786,7 @@ impl Tx {
     }
 
     pub async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.pending.audited();
         dispatch!(&mut self.inner, TxInner, tx => {
             sqlx::query(
                 "INSERT INTO audit_log (at, actor, action, entity, entity_key, before_value, after_value) \
@@ -845,6 +846,123 @@ impl Tx {
             }
             Ok(())
         })
+    }
+}
+
+/// Reads and one insert for changes made one record at a time (a birth, a death, a move):
+/// each inside the transaction that writes the change, so that what is checked is what is
+/// written over.
+impl Tx {
+    /// One person as stored now.
+    pub async fn person(&mut self, person_code: &str) -> Result<Option<Person>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM person WHERE person_code = $1",
+            rows::PERSON_COLUMNS
+        );
+        dispatch!(&mut self.inner, TxInner, tx => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(person_code)
+                .fetch_optional(&mut **tx)
+                .await?;
+            row.as_ref().map(rows::person_from_row).transpose()
+        })
+    }
+
+    /// Every membership event of one person, wherever it happened, in no particular order.
+    pub async fn events_of_person(
+        &mut self,
+        person_code: &str,
+    ) -> Result<Vec<MembershipEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM membership_event WHERE person_code = $1",
+            rows::EVENT_COLUMNS
+        );
+        dispatch!(&mut self.inner, TxInner, tx => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(person_code)
+                .fetch_all(&mut **tx)
+                .await?;
+            rows.iter().map(rows::event_from_row).collect()
+        })
+    }
+
+    /// The code of the person holding a citizen ID (its 13 digits), if any.
+    pub async fn citizen_id_holder(&mut self, digits: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(&mut self.inner, TxInner, tx => {
+            let row: Option<(String,)> =
+                sqlx::query_as("SELECT person_code FROM person WHERE citizen_id = $1")
+                    .bind(digits)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            Ok(row.map(|(code,)| code))
+        })
+    }
+
+    /// Person codes that begin with `prefix`, exactly (byte for byte, whatever the backend's
+    /// `LIKE` does with case).
+    pub async fn person_codes_starting_with(
+        &mut self,
+        prefix: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut pattern = String::with_capacity(prefix.len() + 1);
+        for c in prefix.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let found: Vec<String> = dispatch!(&mut self.inner, TxInner, tx => {
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT person_code FROM person WHERE person_code LIKE $1 ESCAPE '\\'",
+            )
+            .bind(pattern)
+            .fetch_all(&mut **tx)
+            .await?;
+            rows.into_iter().map(|(code,)| code).collect()
+        });
+        Ok(found
+            .into_iter()
+            .filter(|c| c.starts_with(prefix))
+            .collect())
+    }
+
+    /// Inserts a new person; `false` (and nothing written) when the person code is taken, so
+    /// that a caller choosing codes can take the next one instead of overwriting a record
+    /// written meanwhile by another transaction.
+    pub async fn insert_person(&mut self, p: &Person) -> Result<bool, StoreError> {
+        let placeholders: Vec<String> = (1..=PERSON.columns.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO person ({}) VALUES ({}) ON CONFLICT (person_code) DO NOTHING",
+            PERSON.columns.join(", "),
+            placeholders.join(", ")
+        );
+        let inserted = dispatch!(&mut self.inner, TxInner, tx => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(p.person_code.as_str())
+                .bind(p.household.as_str())
+                .bind(p.citizen_id.map(|c| c.as_digits()))
+                .bind(p.first_name.as_str())
+                .bind(p.last_name.as_str())
+                .bind(p.sex.code())
+                .bind(p.birth_date.map(|d| d.to_iso_ce()))
+                .bind(p.relation.code())
+                .bind(p.education.map(|e| e.code()))
+                .bind(p.occupation.as_deref())
+                .bind(p.income_year.map(|s| s.0))
+                .bind(p.disability)
+                .bind(p.chronic_illness)
+                .bind(p.bedridden)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+        });
+        if inserted > 0 {
+            self.note_change(PERSON.name);
+        }
+        Ok(inserted > 0)
     }
 }
 

@@ -144,23 +144,25 @@ pub async fn household(
 ) -> Result<Response, ApiError> {
     let h = visible_household(&state, &current, &code).await?;
     let code = h.house_code.as_str();
-    let members: Vec<serde_json::Value> = state
-        .store
-        .persons_in(code)
-        .await?
-        .iter()
-        .map(|p| {
-            json!({
-                "person_code": p.person_code.as_str(),
-                "first_name": p.first_name,
-                "last_name": p.last_name,
-                "citizen_id": shown_id(p.citizen_id, &current),
-                "sex": p.sex.code(),
-                "birth_date": p.birth_date.map(|d| d.to_string()),
-                "relation": p.relation.code(),
+    let persons = state.store.persons_in(code).await?;
+    let events = state.store.events_at(code).await?;
+    let today = crate::household::today(&state);
+    // Members living there today, as the household page lists them.
+    let members: Vec<serde_json::Value> =
+        halve_app::registry_edit::members_on(&persons, &events, today)
+            .into_iter()
+            .map(|p| {
+                json!({
+                    "person_code": p.person_code.as_str(),
+                    "first_name": p.first_name,
+                    "last_name": p.last_name,
+                    "citizen_id": shown_id(p.citizen_id, &current),
+                    "sex": p.sex.code(),
+                    "birth_date": p.birth_date.map(|d| d.to_string()),
+                    "relation": p.relation.code(),
+                })
             })
-        })
-        .collect();
+            .collect();
     let assessments = state.store.assessments_of(code).await?;
     let spec = &state.config.spec;
     let panel = match state.target_state().await {

@@ -193,6 +193,7 @@ pub async fn visible_household(
 fn person_view(p: &Person, current: &Current, lang: Lang, today: BeDate) -> Json {
     json!({
         "code": p.person_code.as_str(),
+        "segment": segment(p.person_code.as_str()),
         "name": format!("{} {}", p.first_name, p.last_name),
         "citizen_id": shown_id(p.citizen_id, current),
         "sex": match lang { Lang::Th => p.sex.label_th(), Lang::En => p.sex.code() },
@@ -263,8 +264,11 @@ pub async fn household(
     let persons = state.store.persons_in(&code).await?;
     let flags = state.store.flags_in(&code).await?;
     let cards = state.store.welfare_cards_in(&code).await?;
+    let events_here = state.store.events_at(&code).await?;
+    // Registered here is not living here: the dead and those who moved out are in the history.
+    let living = halve_app::registry_edit::members_on(&persons, &events_here, today);
     let mut members = Vec::new();
-    for p in &persons {
+    for p in living {
         let mut v = person_view(p, &current, lang, today);
         let mut person_flags: Vec<String> = flags
             .iter()
@@ -290,10 +294,7 @@ pub async fn household(
     }
     let assessments = state.store.assessments_of(&code).await?;
     let spec = &state.config.spec;
-    let events: Vec<Json> = state
-        .store
-        .events_at(&code)
-        .await?
+    let events: Vec<Json> = events_here
         .into_iter()
         .map(|e| {
             let who = persons
