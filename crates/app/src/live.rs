@@ -103,6 +103,7 @@ impl LiveSnapshot {
         let (subscription, seen_head, checked) = &mut *follow;
         let mut patches = Vec::new();
         let mut rebuild = false;
+        let mut audited_here = false;
         loop {
             match subscription.try_next() {
                 Ok(Some(changes)) => {
@@ -110,6 +111,7 @@ impl LiveSnapshot {
                         match change {
                             Change::Assessment(a) => patches.push(a.clone()),
                             Change::Registry { .. } => rebuild = true,
+                            Change::Audited => audited_here = true,
                         }
                     }
                 }
@@ -118,11 +120,11 @@ impl LiveSnapshot {
             }
         }
         let due = checked.is_none_or(|at| at.elapsed() >= self.head_interval);
-        if due || !patches.is_empty() || rebuild {
+        if due || !patches.is_empty() || rebuild || audited_here {
             let head = self.store.audit_head().await?;
-            // Our own writes are audited too; only a head that moved without any change on our
+            // Our own writes are audited too; only a head that moved without anything on our
             // feed means someone else wrote.
-            if head != *seen_head && patches.is_empty() && !rebuild {
+            if head != *seen_head && patches.is_empty() && !rebuild && !audited_here {
                 rebuild = true;
             }
             *seen_head = head;

@@ -218,6 +218,33 @@ async fn a_change_to_other_records_rebuilds() {
     }
 }
 
+#[tokio::test]
+async fn an_audited_change_to_no_record_is_not_taken_for_another_process() {
+    for db in TestDb::all().await {
+        let demo = DemoOptions {
+            households: 60,
+            seed: 5,
+        };
+        build_demo(&db.store, &demo, &NoProgress).await.unwrap();
+        // Checking the audit head on every read, so that any unexplained move would show.
+        let live = LiveSnapshot::with_head_interval(&db.store, spec(), options(), Duration::ZERO)
+            .await
+            .unwrap();
+        // An account or a definition edited in this process: audited, no record changed.
+        let mut tx = db.store.begin().await.unwrap();
+        tx.append_audit(&audit("edit_user", "worker")).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(live.catch_up().await.unwrap(), CatchUp::default());
+        // The same entry written by another connection (another process) still rebuilds.
+        let other = Store::connect(&db.url).await.unwrap();
+        let mut tx = other.begin().await.unwrap();
+        tx.append_audit(&audit("edit_user", "worker")).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(live.catch_up().await.unwrap().rebuilt);
+        other.close().await;
+    }
+}
+
 /// Households poor at the spec's first cutoff in the last round, from the engine's estimates.
 fn poor_households(snapshot: &halve_app::measure::RegistrySnapshot) -> u64 {
     let run = snapshot.run(None).unwrap();

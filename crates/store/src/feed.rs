@@ -27,6 +27,9 @@ pub enum Change {
     Assessment(Assessment),
     /// Other records changed (`entity` names the table): views built on them must be rebuilt.
     Registry { entity: &'static str },
+    /// The transaction wrote audit entries (an account, a definition, or any of the above):
+    /// the audit log's head moved because of this process, not another one.
+    Audited,
 }
 
 /// The sending side, shared by a [`Store`](crate::Store) and its transactions.
@@ -79,6 +82,12 @@ impl Pending {
         let change = Change::Registry { entity };
         if !self.changes.contains(&change) {
             self.changes.push(change);
+        }
+    }
+
+    pub(crate) fn audited(&mut self) {
+        if !self.changes.contains(&Change::Audited) {
+            self.changes.push(Change::Audited);
         }
     }
 
