@@ -167,7 +167,7 @@ async fn poor_households(client: &Client, base: &str) -> u64 {
     client.goto(&format!("{base}/")).await.unwrap();
     let cell = client
         .find(Locator::Css(
-            "table.figures:not(.progress) tbody tr:last-child td:nth-of-type(4)",
+            "table.measures tbody tr:last-child td:nth-of-type(4)",
         ))
         .await
         .expect("the figures table");
@@ -330,6 +330,28 @@ async fn a_worker_finds_a_household_records_an_assessment_and_the_dashboard_coun
     // The dashboard counts one poor household fewer.
     let after = poor_households(&client, &base).await;
     assert_eq!(after, before - 1, "the lifted household leaves the count");
+
+    // The other main pages, for people to look at: each loads whole (its heading is there).
+    let district = target
+        .household
+        .as_str()
+        .get(..4)
+        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_owned);
+    let mut pages = vec![
+        ("area-province", "/areas/80".to_string()),
+        ("what-if", "/what-if".to_string()),
+        ("specs", "/specs".to_string()),
+        ("users", "/users".to_string()),
+    ];
+    if let Some(d) = district {
+        pages.push(("area-district", format!("/areas/{d}")));
+    }
+    for (name, path) in pages {
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        wait_for(&client, Locator::Css("main h1")).await;
+        shoot(&client, name).await;
+    }
 
     client.close().await.unwrap();
     drop(driver);
