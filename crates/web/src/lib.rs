@@ -15,6 +15,7 @@ pub mod access;
 pub mod accounts;
 mod api;
 mod assess;
+mod cases;
 mod charts;
 mod error;
 mod events;
@@ -23,6 +24,7 @@ mod i18n;
 mod import_page;
 mod live;
 mod pages;
+mod partners;
 mod render;
 mod specs;
 mod target_panel;
@@ -168,6 +170,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(specs::routes())
         .merge(events::routes())
         .merge(users::routes())
+        .merge(cases::routes())
+        .merge(partners::routes())
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_upload_bytes,
