@@ -491,17 +491,29 @@ impl RegistrySnapshot {
                 .iter()
                 .map(|name| method.indicator(name).map_err(invalid))
                 .collect::<Result<Vec<_>, _>>()?;
-            let wanted: HashSet<&Key> = lift.households.iter().collect();
-            let rows: Vec<usize> = self
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    wanted.contains(&r.household)
-                        && lift.round.is_none_or(|y| self.rounds[r.round].year == y)
-                })
-                .map(|(i, _)| i)
-                .collect();
+            let rows: Vec<usize> = match lift.round {
+                // One round: each household's row is found by its key, so the cost follows
+                // the households lifted, not the rows of the registry.
+                Some(y) => {
+                    let mut rows: Vec<usize> = lift
+                        .households
+                        .iter()
+                        .filter_map(|h| self.row_index.get(&(h.clone(), y)).copied())
+                        .collect();
+                    rows.sort_unstable();
+                    rows.dedup();
+                    rows
+                }
+                None => {
+                    let wanted: HashSet<&Key> = lift.households.iter().collect();
+                    self.rows
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| wanted.contains(&r.household))
+                        .map(|(i, _)| i)
+                        .collect()
+                }
+            };
             lifts.push((rows, indicators));
         }
         let parts = self
