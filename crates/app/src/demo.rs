@@ -2029,5 +2029,7 @@ pub async fn build_demo(
     })
     .await?;
     tx.commit().await?;
+    // Case management: partner agencies and cases for a share of the target households.
+    crate::cases::demo::add_demo_cases(store, options.seed, options.households).await?;
     Ok(summary)
 }

@@ -249,6 +249,7 @@ async fn export_kind(
                     .await?
             }
             Kind::Assessments => unreachable!("handled above"),
+            kind => crate::cases::files::export_rows(store, kind, &mut tick).await?,
         }
         out
     };

@@ -167,7 +167,8 @@ pub async fn import_tables(
                     "ไม่รู้ว่าไฟล์นี้เป็นข้อมูลชนิดใด: ดูชื่อคอลัมน์ที่ต้องมีในคู่มือ",
                     "cannot tell what records this file holds: its columns match no kind \
                      (villages, households, persons, person_flags, welfare_cards, \
-                     membership_events, rounds, assessments, record_changes)",
+                     membership_events, rounds, assessments, record_changes, partners, cases, \
+                     case_needs, plan_items, referrals, visits, case_alerts)",
                 );
                 reports.push(report);
             }
@@ -177,6 +178,9 @@ pub async fn import_tables(
         return Err(AppError::Rejected(reports));
     }
     kinded.sort_by_key(|(kind, _, _)| *kind);
+    // Case management's files are read after the registry's, in the same transaction.
+    let (case_tables, kinded): (Vec<_>, Vec<_>) =
+        kinded.into_iter().partition(|(kind, _, _)| kind.is_case());
 
     let mut tx = store.begin().await?;
     let refs = Refs::load(&mut tx).await?;
@@ -225,6 +229,14 @@ pub async fn import_tables(
             reports.push(parsed.report);
         }
     }
+    crate::cases::files::import(
+        &mut tx,
+        case_tables,
+        &mut summary.files,
+        &mut reports,
+        progress,
+    )
+    .await?;
     if !reports.is_empty() {
         tx.rollback().await?;
         return Err(AppError::Rejected(reports));
@@ -665,6 +677,7 @@ impl<'r> FileImport<'r> {
                     });
                 }
             }
+            kind => unreachable!("{kind:?} files are read by cases::files"),
         }
     }
 

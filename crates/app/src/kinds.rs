@@ -18,10 +18,18 @@ pub enum Kind {
     Rounds,
     Assessments,
     RecordChanges,
+    // Case management's records (`cases::files`), after the registry they refer to.
+    Partners,
+    Cases,
+    CaseNeeds,
+    PlanItems,
+    Referrals,
+    Visits,
+    CaseAlerts,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Villages,
         Kind::Households,
         Kind::Persons,
@@ -31,7 +39,19 @@ impl Kind {
         Kind::Rounds,
         Kind::Assessments,
         Kind::RecordChanges,
+        Kind::Partners,
+        Kind::Cases,
+        Kind::CaseNeeds,
+        Kind::PlanItems,
+        Kind::Referrals,
+        Kind::Visits,
+        Kind::CaseAlerts,
     ];
+
+    /// Case management's kinds, read and written by `cases::files`.
+    pub fn is_case(self) -> bool {
+        self >= Kind::Partners
+    }
 
     /// The file stem `halve export` uses.
     pub fn file_stem(self) -> &'static str {
@@ -45,6 +65,13 @@ impl Kind {
             Kind::Rounds => "rounds",
             Kind::Assessments => "assessments",
             Kind::RecordChanges => "record_changes",
+            Kind::Partners => "partners",
+            Kind::Cases => "cases",
+            Kind::CaseNeeds => "case_needs",
+            Kind::PlanItems => "plan_items",
+            Kind::Referrals => "referrals",
+            Kind::Visits => "visits",
+            Kind::CaseAlerts => "case_alerts",
         }
     }
 
@@ -59,6 +86,13 @@ impl Kind {
             Kind::Rounds => "รอบการสำรวจ",
             Kind::Assessments => "ผลการสำรวจ",
             Kind::RecordChanges => "การรวมหรือแก้ไขระเบียน",
+            Kind::Partners => "หน่วยงานภาคี",
+            Kind::Cases => "เคส",
+            Kind::CaseNeeds => "ความต้องการของเคส",
+            Kind::PlanItems => "แผนความช่วยเหลือ",
+            Kind::Referrals => "การส่งต่อ",
+            Kind::Visits => "การเยี่ยมบ้าน",
+            Kind::CaseAlerts => "การแจ้งเตือนของเคส",
         }
     }
 
@@ -81,6 +115,21 @@ impl Kind {
             Kind::Rounds => &["year", "date", "label"],
             Kind::Assessments => &["round", "house_code", "assessed_on", "members"],
             Kind::RecordChanges => &["entity", "code", "change", "date"],
+            Kind::Partners => &["partner_code", "name_th", "name_en", "kind", "ack_days"],
+            Kind::Cases => &["case_id", "house_code", "worker", "state", "opened_on"],
+            Kind::CaseNeeds => &["case_id", "need", "source"],
+            Kind::PlanItems => &["plan_item_id", "case_id", "intervention", "status"],
+            Kind::Referrals => &[
+                "referral_id",
+                "case_id",
+                "partner_code",
+                "state",
+                "sent_by",
+                "sent_at",
+                "deadline_at",
+            ],
+            Kind::Visits => &["visit_id", "case_id", "visited_on", "worker"],
+            Kind::CaseAlerts => &["alert_id", "case_id", "kind", "alert_round", "raised_at"],
         }
     }
 
@@ -112,6 +161,66 @@ impl Kind {
             Kind::Rounds => &["year", "date", "label"],
             Kind::Assessments => &["round", "house_code", "assessed_on", "members"],
             Kind::RecordChanges => &["entity", "code", "change", "date", "into_code", "note"],
+            Kind::Partners => &[
+                "partner_code",
+                "name_th",
+                "name_en",
+                "kind",
+                "ack_days",
+                "active",
+            ],
+            Kind::Cases => &[
+                "case_id",
+                "house_code",
+                "worker",
+                "state",
+                "close_reason",
+                "opened_on",
+                "ended_on",
+            ],
+            Kind::CaseNeeds => &["case_id", "need", "source", "confirmed"],
+            Kind::PlanItems => &[
+                "plan_item_id",
+                "case_id",
+                "intervention",
+                "partner_code",
+                "status",
+                "start_on",
+                "end_on",
+                "cost",
+                "funding",
+                "note",
+            ],
+            Kind::Referrals => &[
+                "referral_id",
+                "case_id",
+                "plan_item_id",
+                "partner_code",
+                "state",
+                "sent_by",
+                "sent_at",
+                "deadline_at",
+                "acknowledged_at",
+                "closed_at",
+                "outcome",
+                "note",
+            ],
+            Kind::Visits => &[
+                "visit_id",
+                "case_id",
+                "visited_on",
+                "worker",
+                "note",
+                "assessment_round",
+            ],
+            Kind::CaseAlerts => &[
+                "alert_id",
+                "case_id",
+                "kind",
+                "alert_round",
+                "raised_at",
+                "resolved_at",
+            ],
         }
     }
 
@@ -127,6 +236,13 @@ impl Kind {
             Kind::Rounds => &["year", "label"],
             Kind::Assessments => &["round", "house_code"],
             Kind::RecordChanges => &["entity", "change"],
+            Kind::Partners => &["partner_code", "ack_days"],
+            Kind::Cases => &["case_id", "worker", "opened_on"],
+            Kind::CaseNeeds => &["case_id", "need"],
+            Kind::PlanItems => &["plan_item_id", "intervention"],
+            Kind::Referrals => &["referral_id", "sent_at"],
+            Kind::Visits => &["visit_id", "visited_on"],
+            Kind::CaseAlerts => &["alert_id", "alert_round"],
         }
     }
 

@@ -232,13 +232,17 @@ async fn an_audited_change_to_no_record_is_not_taken_for_another_process() {
             .unwrap();
         // An account or a definition edited in this process: audited, no record changed.
         let mut tx = db.store.begin().await.unwrap();
-        tx.append_audit(&audit("edit_user", "worker")).await.unwrap();
+        tx.append_audit(&audit("edit_user", "worker"))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(live.catch_up().await.unwrap(), CatchUp::default());
         // The same entry written by another connection (another process) still rebuilds.
         let other = Store::connect(&db.url).await.unwrap();
         let mut tx = other.begin().await.unwrap();
-        tx.append_audit(&audit("edit_user", "worker")).await.unwrap();
+        tx.append_audit(&audit("edit_user", "worker"))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert!(live.catch_up().await.unwrap().rebuilt);
         other.close().await;

@@ -50,6 +50,7 @@ macro_rules! coded_enum {
         }
     };
 }
+pub(crate) use coded_enum;
 
 coded_enum!(Sex, "เพศ", "sex" {
     Male = "male", "ชาย", "m", "1";
