@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Load benchmark of the web app on loopback (BENCHMARKS.md, "Web app"): the dashboard and the
-# household page of the demo province, signed in as the provincial coordinator, at CONNS
+# Load benchmark of the web app on loopback (BENCHMARKS.md, "Web app"): the dashboard, the
+# household page and the name search of the demo province, signed in as the provincial coordinator, at CONNS
 # concurrent connections, with wrk; the peer, in the same run and the same server, is the
 # stylesheet route (the same access layer, no database, no template).
 #
@@ -67,6 +67,17 @@ for (code,) in db.execute("SELECT house_code FROM household ORDER BY random() LI
     print("/households/" + code)
 PY
 
+# 2,000 name searches: a whole first name, a two-letter prefix, a first and a last name, and
+# a name nobody has, in turn (each must come back in one index walk).
+python3 - "$DATA/halve-$HOUSEHOLDS.db" > "$DATA/search-paths.txt" <<'PY'
+import sqlite3, sys, urllib.parse
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT first_name, last_name FROM person ORDER BY random() LIMIT 500").fetchall()
+for first, last in rows:
+    for q in (first, first[:2], first + " " + last, first + "ฮฮฮ"):
+        print("/search?q=" + urllib.parse.quote(q))
+PY
+
 run() { # tag, url, [paths file]
     echo "== $1" >&2
     echo "RESULT load_$1 $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ',')"
@@ -75,4 +86,5 @@ run() { # tag, url, [paths file]
 }
 run dashboard "http://127.0.0.1:$PORT/"
 run household "http://127.0.0.1:$PORT/" "$DATA/paths.txt"
+run search "http://127.0.0.1:$PORT/" "$DATA/search-paths.txt"
 run static "http://127.0.0.1:$PORT/static/style.css"

@@ -158,8 +158,10 @@ async fn run(cli: Cli) -> Result<()> {
                 let banner = if created {
                     format!(
                         "เข้าสู่ระบบสาธิต (demo sign-in): admin / {0} \
-                         (also coordinator, coast, viewer with the same password)",
-                        halve_web::accounts::DEMO_PASSWORD
+                         (also coordinator, coast, viewer, and {1} for a partner agency, with the \
+                         same password)",
+                        halve_web::accounts::DEMO_PASSWORD,
+                        halve_web::accounts::DEMO_PARTNER_ACCOUNT.0
                     )
                 } else {
                     "มีบัญชีผู้ใช้อยู่แล้ว ใช้บัญชีเดิม (accounts exist already: sign in with one; the \

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use halve_app::clock::{Clock, SystemClock};
 use halve_measure::Spec;
 use halve_store::Store;
-use halve_web::accounts::{AccountRequest, create_account};
+use halve_web::accounts::AccountRequest;
 use halve_web::{AppState, Config};
 
 /// Whether session cookies get the `Secure` flag (sent over HTTPS only).
@@ -103,9 +103,13 @@ pub enum UserCommand {
     /// เพิ่มบัญชีผู้ใช้ (add an account; the password is read from HALVE_PASSWORD or the first line of standard input)
     Add {
         username: String,
-        /// admin, coordinator, zone_worker or viewer.
+        /// admin, coordinator, zone_worker, viewer or partner.
         #[arg(long)]
         role: String,
+        /// For `--role partner`: the code of the partner agency the account answers for (it
+        /// sees only the referrals sent to that partner).
+        #[arg(long)]
+        partner: Option<String>,
         /// Eco-zone codes a zone worker works in (repeatable): mountain, uplands, coast, basin, peat, city.
         #[arg(long = "zone")]
         zones: Vec<String>,
@@ -142,6 +146,7 @@ pub async fn user(store: &Store, command: &UserCommand) -> Result<()> {
             zones,
             areas,
             name,
+            partner,
         } => {
             let request = AccountRequest {
                 username: username.clone(),
@@ -151,7 +156,13 @@ pub async fn user(store: &Store, command: &UserCommand) -> Result<()> {
                 zones: zones.clone(),
                 areas: areas.clone(),
             };
-            create_account(store, &request, SystemClock.unix_seconds()).await?;
+            halve_web::accounts::create_account_for_partner(
+                store,
+                &request,
+                partner.as_deref().unwrap_or(""),
+                SystemClock.unix_seconds(),
+            )
+            .await?;
             println!("เพิ่มบัญชี {username} แล้ว (account {username} added)");
         }
         UserCommand::List => {

@@ -49,14 +49,18 @@ pub enum Role {
     ZoneWorker,
     /// Aggregates only: never a person's or a household's data.
     Viewer,
+    /// An account of a partner agency, bound to one partner code: only the referrals sent
+    /// to that partner (see [`partner_may_visit`]).
+    Partner,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Admin,
         Role::Coordinator,
         Role::ZoneWorker,
         Role::Viewer,
+        Role::Partner,
     ];
 
     pub fn code(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Role {
             Role::Coordinator => "coordinator",
             Role::ZoneWorker => "zone_worker",
             Role::Viewer => "viewer",
+            Role::Partner => "partner",
         }
     }
 
@@ -79,7 +84,7 @@ impl Role {
 
     /// Households, persons and assessments, within the user's scope.
     pub fn sees_records(self) -> bool {
-        self != Role::Viewer
+        !matches!(self, Role::Viewer | Role::Partner)
     }
 
     /// Whole citizen IDs: those who verify identities in the field, and administrators.
@@ -88,7 +93,7 @@ impl Role {
     }
 
     pub fn records_assessments(self) -> bool {
-        self != Role::Viewer
+        !matches!(self, Role::Viewer | Role::Partner)
     }
 
     pub fn imports(self) -> bool {
@@ -106,18 +111,21 @@ pub struct Scope {
 
 impl Scope {
     /// The scope of a stored account: admins, coordinators and viewers see every area; a
-    /// zone worker sees their zones and areas only (nothing when they have none).
+    /// zone worker sees their zones and areas only (nothing when they have none); a partner
+    /// account sees no area at all (its one scope row names its partner, not a place).
     pub fn of(role: Role, entries: &[ScopeEntry]) -> Scope {
         let mut scope = Scope {
-            everywhere: role != Role::ZoneWorker,
+            everywhere: !matches!(role, Role::ZoneWorker | Role::Partner),
             zones: Vec::new(),
             areas: Vec::new(),
         };
         for e in entries {
             match e.kind.as_str() {
-                "zone" => scope.zones.push(e.code.clone()),
+                "zone" if role != Role::Partner => scope.zones.push(e.code.clone()),
                 // A stored code that no longer parses widens nothing: it is skipped.
-                "area" => scope.areas.extend(AreaCode::parse_syntax(&e.code).ok()),
+                "area" if role != Role::Partner => {
+                    scope.areas.extend(AreaCode::parse_syntax(&e.code).ok())
+                }
                 _ => {}
             }
         }
@@ -165,11 +173,18 @@ pub struct Current {
     pub csrf: String,
     /// SHA-256 of the session token: one-time form tokens are tied to it.
     pub session_hash: String,
+    /// For a partner account, the code of its partner (its scope row of kind `partner`).
+    pub partner: Option<String>,
 }
 
 impl Current {
     fn from_record(user: &UserRecord, csrf: String, session_hash: String) -> Option<Current> {
         let role = Role::parse(&user.role)?;
+        let partner = partner_of(role, &user.scope);
+        // A partner account that lost its partner row is no account: it may see nothing.
+        if role == Role::Partner && partner.is_none() {
+            return None;
+        }
         Some(Current {
             user_id: user.id,
             username: user.username.clone(),
@@ -178,6 +193,7 @@ impl Current {
             scope: Scope::of(role, &user.scope),
             csrf,
             session_hash,
+            partner,
         })
     }
 
@@ -194,6 +210,29 @@ impl Current {
             Err(WebError::Forbidden)
         }
     }
+}
+
+/// The partner code of a partner account's scope; `None` for every other role, whatever
+/// rows it has.
+pub fn partner_of(role: Role, entries: &[ScopeEntry]) -> Option<String> {
+    (role == Role::Partner)
+        .then(|| entries.iter().find(|e| e.kind == PARTNER_SCOPE))
+        .flatten()
+        .map(|e| e.code.clone())
+}
+
+/// The `kind` of the scope row that binds a partner account to its partner.
+pub const PARTNER_SCOPE: &str = "partner";
+
+/// Whether a partner account may open `path` at all. Partner accounts are outsiders to the
+/// council: they get their inbox, the strategy results (aggregates the council publishes)
+/// and signing out; the home page sends them to their inbox (the dashboard's area figures
+/// are not theirs to browse), and every other page and the whole API answer 403 before any
+/// handler runs, so a page added later is closed to them until it is listed here.
+pub fn partner_may_visit(path: &str) -> bool {
+    matches!(path, "/inbox" | "/strategies" | "/logout" | "/login")
+        || path.starts_with("/inbox/")
+        || path.starts_with("/static/")
 }
 
 /// The request's user, or a redirect to the sign-in page (pages) / 401 (API).
@@ -499,6 +538,16 @@ pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: N
         body
     };
     let lang_asked = Lang::from_query(parts.uri.query());
+    if current.as_ref().is_some_and(|c| c.role == Role::Partner) {
+        let path = parts.uri.path();
+        if path == "/" {
+            let to = axum::response::Redirect::to("/inbox").into_response();
+            return with_headers(to, false);
+        }
+        if !partner_may_visit(path) {
+            return with_headers(WebError::Forbidden.into_response(), false);
+        }
+    }
     parts.extensions.insert(current);
     parts.extensions.insert(Lang::of(&parts));
     let mut response = next.run(Request::from_parts(parts, body)).await;

@@ -14,7 +14,7 @@ use halve_store::{AuditEntry, NewUser, ScopeEntry, Store, StoreError, Tx, UserRe
 use serde_json::json;
 
 use crate::WebError;
-use crate::access::{Current, Role, account_subject, hash_password};
+use crate::access::{Current, PARTNER_SCOPE, Role, account_subject, hash_password};
 use crate::i18n::Lang;
 
 /// The password of the demo's accounts, printed by `halve demo`. Demo data only: the demo
@@ -68,6 +68,10 @@ pub enum Problem {
     OwnAccount,
     /// The change would leave no active administrator.
     LastAdmin,
+    /// A partner account without a partner code.
+    PartnerMissing,
+    /// A partner code not in the partner directory, or of a partner no longer active.
+    UnknownPartner(String),
 }
 
 /// Problems by form field, one per field.
@@ -82,6 +86,7 @@ impl Problem {
             Problem::Role | Problem::OwnAccount | Problem::LastAdmin => "role",
             Problem::Password | Problem::PasswordsDiffer => "password",
             Problem::UnknownZone(_) | Problem::Area { .. } | Problem::NeedsScope => "scope",
+            Problem::PartnerMissing | Problem::UnknownPartner(_) => "partner",
         }
     }
 
@@ -115,6 +120,10 @@ impl Problem {
             Problem::NeedsScope => lang.t("users_err_needs_scope").to_owned(),
             Problem::OwnAccount => lang.t("users_err_own_account").to_owned(),
             Problem::LastAdmin => lang.t("users_err_last_admin").to_owned(),
+            Problem::PartnerMissing => lang.t("partner_err_account_missing").to_owned(),
+            Problem::UnknownPartner(code) => lang
+                .t("partner_err_account_unknown")
+                .replace("{code}", code),
         }
     }
 
@@ -207,6 +216,35 @@ fn check_profile(
     Some((display?, role?, scope.into_iter().collect()))
 }
 
+/// Binds a checked profile to its partner: for a partner account, its scope becomes the one
+/// row of kind `partner` naming `partner`, which must be an active partner of the directory
+/// (zones and areas typed with it are dropped: a partner works no area). Any other role
+/// ignores `partner` and keeps its scope.
+pub async fn bind_partner(
+    store: &Store,
+    role: Role,
+    partner: &str,
+    scope: &mut Vec<ScopeEntry>,
+) -> Result<Result<(), Problem>, WebError> {
+    if role != Role::Partner {
+        return Ok(Ok(()));
+    }
+    let code = partner.trim();
+    if code.is_empty() {
+        return Ok(Err(Problem::PartnerMissing));
+    }
+    Ok(match store.partner(code).await? {
+        Some(p) if p.active => {
+            *scope = vec![ScopeEntry {
+                kind: PARTNER_SCOPE.into(),
+                code: p.code.to_string(),
+            }];
+            Ok(())
+        }
+        _ => Err(Problem::UnknownPartner(code.chars().take(40).collect())),
+    })
+}
+
 /// Checks an account to create: every problem found, one per field.
 pub fn check_new(request: &AccountRequest) -> Result<CheckedAccount, Problems> {
     let mut problems = Problems::new();
@@ -284,19 +322,34 @@ fn is_taken(e: &StoreError) -> bool {
 
 /// Checks and creates an account; returns its id. Messages are bilingual and never repeat
 /// the password. For the command line and the demo: not audited, as the audit log records
-/// what is done through the web app.
+/// what is done through the web app. A partner account needs
+/// [`create_account_for_partner`].
 pub async fn create_account(
     store: &Store,
     request: &AccountRequest,
     now: i64,
 ) -> Result<i64, WebError> {
-    let checked = check_new(request).map_err(|problems| {
+    create_account_for_partner(store, request, "", now).await
+}
+
+/// [`create_account`], with the partner code a partner account is bound to (checked against
+/// the partner directory; ignored for other roles).
+pub async fn create_account_for_partner(
+    store: &Store,
+    request: &AccountRequest,
+    partner: &str,
+    now: i64,
+) -> Result<i64, WebError> {
+    let mut checked = check_new(request).map_err(|problems| {
         let first = problems
             .into_values()
             .next()
             .expect("an error has a problem");
         WebError::BadRequest(first.bilingual())
     })?;
+    bind_partner(store, checked.role, partner, &mut checked.scope)
+        .await?
+        .map_err(|p| WebError::BadRequest(p.bilingual()))?;
     if store.user_by_name(&checked.username).await?.is_some() {
         return Err(WebError::BadRequest(Problem::Taken.bilingual()));
     }
@@ -551,8 +604,18 @@ pub const DEMO_ACCOUNTS: [(&str, &str, &str, &[&str]); 4] = [
     ("viewer", "ผู้ชม (viewer)", "viewer", &[]),
 ];
 
-/// Creates the demo's four accounts (one per role; the zone worker works the coast) unless
-/// the database has accounts already. Returns whether it created them.
+/// The demo's partner account: (username, display name, partner code). The partner is one
+/// the demo's cases create (`halve_app::cases::demo`), the provincial hospital.
+pub const DEMO_PARTNER_ACCOUNT: (&str, &str, &str) = (
+    "hospital",
+    "โรงพยาบาลศูนย์ (partner: provincial hospital)",
+    "hospital-nst",
+);
+
+/// Creates the demo's accounts (one per role; the zone worker works the coast, the partner
+/// account answers for the provincial hospital) unless the database has accounts already.
+/// Returns whether it created them. The partner account is left out when the registry has
+/// no such partner (a demo built without cases).
 pub async fn create_demo_accounts(store: &Store, now: i64) -> Result<bool, WebError> {
     if !store.users().await?.is_empty() {
         return Ok(false);
@@ -568,6 +631,23 @@ pub async fn create_demo_accounts(store: &Store, now: i64) -> Result<bool, WebEr
                 zones: zones.iter().map(|z| z.to_string()).collect(),
                 areas: Vec::new(),
             },
+            now,
+        )
+        .await?;
+    }
+    let (username, display, partner) = DEMO_PARTNER_ACCOUNT;
+    if store.partner(partner).await?.is_some_and(|p| p.active) {
+        create_account_for_partner(
+            store,
+            &AccountRequest {
+                username: username.into(),
+                display_name: Some(display.into()),
+                password: DEMO_PASSWORD.into(),
+                role: Role::Partner.code().into(),
+                zones: Vec::new(),
+                areas: Vec::new(),
+            },
+            partner,
             now,
         )
         .await?;

@@ -140,7 +140,11 @@ async fn hit_view(
     }))
 }
 
-async fn village_label(state: &AppState, h: &Household, lang: Lang) -> Result<String, WebError> {
+pub(crate) async fn village_label(
+    state: &AppState,
+    h: &Household,
+    lang: Lang,
+) -> Result<String, WebError> {
     let name = state
         .store
         .village(&h.village.to_string())
@@ -310,8 +314,10 @@ pub async fn household(
         })
         .collect();
     let panel = household_panel_view(&state, &household, lang).await;
+    let case = crate::cases::household_section(&state, &current, &household, lang).await?;
     let page = view(json!({
         "panel": panel,
+        "case": case,
         "house_code": code,
         "segment": segment(&code),
         "address": household.address,

@@ -23,7 +23,9 @@ use halve_store::{FormTokenUse, ScopeEntry, Tx, UserRecord};
 use serde_json::{Value as Json, json};
 
 use crate::AppState;
-use crate::access::{Current, Role, account_locked_for, account_subject, random_token, token_hash};
+use crate::access::{
+    Current, PARTNER_SCOPE, Role, account_locked_for, account_subject, random_token, token_hash,
+};
 use crate::accounts::{self, AccountRequest, Change, MIN_PASSWORD, Problem, ProfileRequest};
 use crate::error::WebError;
 use crate::i18n::Lang;
@@ -125,6 +127,17 @@ fn local_time(lang: Lang, unix: i64) -> String {
 
 /// What an account may see, in words: every area, or its zones and areas by name.
 fn scope_words(state: &AppState, lang: Lang, user: &UserRecord) -> String {
+    if Role::parse(&user.role) == Some(Role::Partner) {
+        let codes: Vec<&str> = user
+            .scope
+            .iter()
+            .filter(|e| e.kind == PARTNER_SCOPE)
+            .map(|e| e.code.as_str())
+            .collect();
+        return lang
+            .t("partner_account_scope")
+            .replace("{code}", &codes.join(", "));
+    }
     if Role::parse(&user.role) != Some(Role::ZoneWorker) {
         return lang.t("users_everywhere").to_owned();
     }
@@ -223,6 +236,8 @@ struct Typed {
     role: String,
     zones: Vec<String>,
     areas: String,
+    /// The partner code a partner account is bound to.
+    partner: String,
 }
 
 impl Typed {
@@ -240,6 +255,7 @@ impl Typed {
             role: Role::parse(&user.role).map_or_else(|| user.role.clone(), |r| r.code().into()),
             zones: pick("zone"),
             areas: pick("area").join(" "),
+            partner: pick(PARTNER_SCOPE).join(" "),
         }
     }
 
@@ -262,6 +278,7 @@ impl Typed {
                 .map(|(_, v)| v.clone())
                 .collect(),
             areas: get("areas"),
+            partner: get("partner").trim().to_owned(),
         }
     }
 
@@ -289,6 +306,7 @@ impl Typed {
             "display_name": self.display_name,
             "role": self.role,
             "areas": self.areas,
+            "partner": self.partner,
         });
         let roles: Vec<Json> = Role::ALL
             .iter()
@@ -402,7 +420,13 @@ pub async fn create(
         areas: typed.area_list(),
     };
     let mut problems: Vec<Problem> = Vec::new();
-    let checked = accounts::check_new(&request).map_err(|p| problems.extend(p.into_values()));
+    let mut checked = accounts::check_new(&request).map_err(|p| problems.extend(p.into_values()));
+    if let Ok(c) = &mut checked
+        && let Err(p) =
+            accounts::bind_partner(&state.store, c.role, &typed.partner, &mut c.scope).await?
+    {
+        problems.push(p);
+    }
     if let Err(p) = accounts::check_password(&request.password, field("password_confirm")) {
         problems.push(p);
     }
@@ -593,7 +617,15 @@ pub async fn edit(
         status,
     };
     let profile = match accounts::check_profile_change(&user.username, &typed.profile()) {
-        Ok(p) => p,
+        Ok(mut p) => {
+            match accounts::bind_partner(&state.store, p.1, &typed.partner, &mut p.2).await? {
+                Ok(()) => p,
+                Err(problem) => {
+                    let page = again(errors_of([problem], lang), StatusCode::UNPROCESSABLE_ENTITY);
+                    return render_account(&state, &current, lang, &user, page).await;
+                }
+            }
+        }
         Err(problems) => {
             let page = again(
                 errors_of(problems.into_values(), lang),
