@@ -488,10 +488,6 @@ pub async fn strategies(
 // ---------------------------------------------------------------------------------------------
 // Exports.
 
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
 /// Refuses every role but administrators and coordinators.
 fn require_export(current: &Current) -> Result<(), WebError> {
     if current.role.imports() {
@@ -534,79 +530,35 @@ async fn csv_download(
         .into_response())
 }
 
+/// Every row of a case kind, from the same function `halve export` writes them with.
+async fn download(state: &AppState, current: &Current, kind: Kind) -> Result<Response, WebError> {
+    require_export(current)?;
+    let mut rows = Vec::new();
+    halve_app::cases::files::export_rows(&state.store, kind, &mut |row| {
+        rows.push(row);
+        Ok(())
+    })
+    .await?;
+    csv_download(state, current, kind, rows).await
+}
+
 pub async fn export_cases(
     State(state): State<Arc<AppState>>,
     current: Current,
 ) -> Result<Response, WebError> {
-    require_export(&current)?;
-    let mut rows = Vec::new();
-    state
-        .store
-        .for_each_case(&mut |c| {
-            rows.push(vec![
-                c.id.to_string(),
-                c.household.to_string(),
-                c.worker,
-                c.state.code().to_owned(),
-                opt(c.close_reason.map(|r| r.code())),
-                c.opened_on.to_string(),
-                opt(c.ended_on),
-            ]);
-            Ok(())
-        })
-        .await?;
-    csv_download(&state, &current, Kind::Cases, rows).await
+    download(&state, &current, Kind::Cases).await
 }
 
 pub async fn export_referrals(
     State(state): State<Arc<AppState>>,
     current: Current,
 ) -> Result<Response, WebError> {
-    require_export(&current)?;
-    let instant = halve_app::clock::iso_utc;
-    let mut rows = Vec::new();
-    state
-        .store
-        .for_each_referral(&mut |r| {
-            rows.push(vec![
-                r.id.to_string(),
-                r.case_id.to_string(),
-                opt(r.plan_item),
-                r.partner.to_string(),
-                r.state.code().to_owned(),
-                r.sent_by,
-                instant(r.sent_at),
-                instant(r.deadline_at),
-                opt(r.acknowledged_at.map(instant)),
-                opt(r.closed_at.map(instant)),
-                opt(r.outcome),
-                r.note,
-            ]);
-            Ok(())
-        })
-        .await?;
-    csv_download(&state, &current, Kind::Referrals, rows).await
+    download(&state, &current, Kind::Referrals).await
 }
 
 pub async fn export_visits(
     State(state): State<Arc<AppState>>,
     current: Current,
 ) -> Result<Response, WebError> {
-    require_export(&current)?;
-    let mut rows = Vec::new();
-    state
-        .store
-        .for_each_visit(&mut |v| {
-            rows.push(vec![
-                v.id.to_string(),
-                v.case_id.to_string(),
-                v.visited_on.to_string(),
-                v.worker,
-                v.note,
-                opt(v.round),
-            ]);
-            Ok(())
-        })
-        .await?;
-    csv_download(&state, &current, Kind::Visits, rows).await
+    download(&state, &current, Kind::Visits).await
 }

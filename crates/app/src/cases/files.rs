@@ -65,8 +65,9 @@ pub fn parse_instant(raw: &str) -> Result<i64, ParseError> {
     Ok((day.ordinal() - 719_163) * 86_400 + h * 3600 + m * 60 + sec)
 }
 
-/// Writes the rows of one case kind, in id order, through `row`.
-pub(crate) async fn export_rows(
+/// Writes the rows of one case kind, in id order, through `row`: what `halve export` writes
+/// and the web app's downloads serve.
+pub async fn export_rows(
     store: &Store,
     kind: Kind,
     row: &mut (dyn FnMut(Vec<String>) -> std::io::Result<()> + Send),
